@@ -1,0 +1,111 @@
+"""Deciding where a visitor's utterance starts and ends, from per-frame speech probabilities.
+
+Pure logic (no threads, no models) so it is tested by handing it probabilities. Events:
+- ``start``: speech lasted ``min_speech_s``; ``audio`` holds it plus a short pre-roll.
+- ``early``: the silence after speech reached ``early_start_s``; recognition and the answer may
+  start now, speculatively.
+- ``resume``: speech came back after ``early``: the speculative start is void.
+- ``end``: the silence reached ``end_of_speech_s`` (or the visitor talked for ``max_listen_s``):
+  the utterance is complete.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from kiosk.audio.config import ListeningSettings
+from kiosk.audio.vad import FRAME
+from kiosk.pipeline.messages import PIPELINE_RATE
+
+FRAME_S = FRAME / PIPELINE_RATE
+PREROLL_S = 0.3  # audio kept from before the detected start (the first phoneme is often quiet)
+HYSTERESIS = 0.15  # once speaking, probabilities down to threshold - HYSTERESIS still count as speech
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointEvent:
+    kind: str  # "start" | "early" | "resume" | "end"
+    time: float  # capture time of the frame that caused it
+    audio: np.ndarray | None = None  # "early" and "end": the utterance so far, trailing silence included
+    speech_end: float | None = None  # "early" and "end": capture time of the last voiced frame
+
+
+class Endpointer:
+    def __init__(self, settings: ListeningSettings) -> None:
+        self.settings = settings
+        self._frames_needed = max(1, round(settings.min_speech_s / FRAME_S))
+        self._early_frames = max(1, round(settings.early_start_s / FRAME_S))
+        self._end_frames = max(self._early_frames, round(settings.end_of_speech_s / FRAME_S))
+        self._max_frames = round(settings.max_listen_s / FRAME_S)
+        self._keep_frames = round(settings.max_utterance_s / FRAME_S)
+        self._preroll: deque[np.ndarray] = deque(maxlen=round(PREROLL_S / FRAME_S) + self._frames_needed)
+        self.reset()
+
+    def reset(self) -> None:
+        self.speaking = False
+        self._voiced_run = 0
+        self._gap = 0
+        self._silence = 0
+        self._early_sent = False
+        self._frames: deque[np.ndarray] = deque(maxlen=self._keep_frames)
+        self._count = 0
+        self._last_voiced = 0.0
+        self._preroll.clear()
+
+    @property
+    def speech_duration(self) -> float:
+        """Seconds since the current utterance started (0 when not speaking)."""
+        return self._count * FRAME_S if self.speaking else 0.0
+
+    def _utterance(self) -> np.ndarray:
+        return np.concatenate(list(self._frames)) if self._frames else np.zeros(0, np.float32)
+
+    def push(self, frame: np.ndarray, probability: float, time: float) -> list[EndpointEvent]:
+        threshold = self.settings.vad_threshold
+        events: list[EndpointEvent] = []
+        if not self.speaking:
+            self._preroll.append(frame)
+            if probability >= threshold:
+                self._voiced_run += 1
+                self._gap = 0
+                self._last_voiced = time
+            elif self._voiced_run:
+                self._gap += 1
+                if self._gap > 2:  # a short dip inside the first syllables is tolerated
+                    self._voiced_run = 0
+                    self._gap = 0
+            if self._voiced_run >= self._frames_needed:
+                self.speaking = True
+                self._frames.extend(self._preroll)
+                self._count = len(self._preroll)
+                self._preroll.clear()
+                self._silence = 0
+                self._early_sent = False
+                events.append(EndpointEvent("start", time, self._utterance()))
+            return events
+
+        self._frames.append(frame)
+        self._count += 1
+        if probability >= threshold - HYSTERESIS:
+            self._last_voiced = time
+            self._silence = 0
+            if self._early_sent:
+                self._early_sent = False
+                events.append(EndpointEvent("resume", time))
+        else:
+            self._silence += 1
+        if self._count >= self._max_frames:
+            audio = self._utterance()
+            events.append(EndpointEvent("end", time, audio, speech_end=self._last_voiced))
+            self.reset()
+            return events
+        if self._silence == self._early_frames and not self._early_sent and self._early_frames < self._end_frames:
+            self._early_sent = True
+            events.append(EndpointEvent("early", time, self._utterance(), speech_end=self._last_voiced))
+        if self._silence >= self._end_frames:
+            events.append(EndpointEvent("end", time, self._utterance(), speech_end=self._last_voiced))
+            self.reset()
+        return events

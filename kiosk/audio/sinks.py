@@ -1,0 +1,89 @@
+"""Where the reply's audio goes: a virtual speaker running at real-time pace, or a real one."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from kiosk.audio.playback import PlaybackBuffer
+from kiosk.errors import AudioInputError
+
+
+class VirtualSpeaker:
+    """Pulls 10 ms blocks from the buffer at real-time pace and keeps what it played.
+
+    Stands in for a sound card in headless runs: the time a block is pulled is the time it leaves.
+    """
+
+    def __init__(self, buffer: PlaybackBuffer, block_s: float = 0.01, record: bool = True) -> None:
+        self.buffer = buffer
+        self.block = max(1, int(buffer.sample_rate * block_s))
+        self.record = record
+        self.recording: list[np.ndarray] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="virtual-speaker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        period = self.block / self.buffer.sample_rate
+        due = time.monotonic()
+        while not self._stop.is_set():
+            block = self.buffer.read(self.block, at=due)
+            if self.record:
+                self.recording.append(block)
+            due += period
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            elif delay < -0.5:
+                due = time.monotonic()  # fell far behind (machine stalled): don't burst to catch up
+
+    def audio(self) -> np.ndarray:
+        return np.concatenate(self.recording) if self.recording else np.zeros(0, np.float32)
+
+
+class Speaker:
+    """A sounddevice output stream fed from the buffer in its callback (copy only)."""
+
+    def __init__(self, buffer: PlaybackBuffer, name: str = "") -> None:
+        self.buffer = buffer
+        self.name = name
+        self._stream = None
+        self._offset = 0.0  # monotonic time minus PortAudio stream time
+
+    def start(self) -> None:
+        try:
+            import sounddevice as sd
+        except OSError as exc:
+            raise AudioInputError(f"the audio library is missing: {exc}", fix="install libportaudio2") from None
+        from kiosk.audio.sources import _find_device
+
+        device = _find_device(self.name, "output") if self.name else None
+        try:
+            self._stream = sd.OutputStream(
+                device=device, channels=1, samplerate=self.buffer.sample_rate, dtype="float32",
+                latency="low", callback=self._callback,
+            )
+            self._offset = time.monotonic() - self._stream.time
+            self._stream.start()
+        except Exception as exc:
+            raise AudioInputError(
+                f"no usable speaker{' named ' + repr(self.name) if self.name else ''}: {exc}",
+                fix="connect a speaker or set audio.output_device in the persona file",
+            ) from None
+
+    def _callback(self, outdata, frames, time_info, status) -> None:  # PortAudio thread: copy only
+        at = time_info.outputBufferDacTime + self._offset if time_info.outputBufferDacTime else None
+        outdata[:, 0] = self.buffer.read(frames, at=at)
+
+    def stop(self) -> None:
+        if self._stream is not None:
+            self._stream.close()

@@ -1,0 +1,162 @@
+"""Where microphone audio comes from: a WAV file fed at real-time pace, or a live microphone.
+
+Both deliver 16 kHz mono float32 blocks with their capture time into a bounded queue that the
+listener thread reads. The microphone callback only copies; resampling happens on the reader side.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+import numpy as np
+
+from kiosk.audio.wavio import resample
+from kiosk.errors import AudioInputError
+from kiosk.pipeline.messages import PIPELINE_RATE
+
+log = logging.getLogger(__name__)
+
+BLOCK = 512  # samples per block at 16 kHz (one VAD frame)
+
+
+class FrameQueue:
+    """Bounded queue of (block, capture time); the oldest block is dropped when the reader lags."""
+
+    def __init__(self, seconds: float = 10.0) -> None:
+        self._queue: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=int(seconds * PIPELINE_RATE / BLOCK))
+        self.dropped = 0
+
+    def put(self, block: np.ndarray, at: float) -> None:
+        while True:
+            try:
+                self._queue.put_nowait((block, at))
+                return
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                    self.dropped += 1
+                except queue.Empty:
+                    pass
+
+    def get(self, timeout: float) -> tuple[np.ndarray, float] | None:
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class WavFeeder:
+    """Plays a recording into a FrameQueue at real-time pace, then silence, like a microphone would.
+
+    ``speech_end_time`` is the moment the last sample of speech was delivered (the reference every
+    latency is measured from); ``speech_end_s`` is where that is in the recording.
+    """
+
+    def __init__(self, audio: np.ndarray, rate: int, frames: FrameQueue, speech_end_s: float | None = None) -> None:
+        self.audio = resample(audio, rate, PIPELINE_RATE)
+        self.frames = frames
+        self.speech_end_s = speech_end_s if speech_end_s is not None else len(self.audio) / PIPELINE_RATE
+        self.speech_end_time: float | None = None
+        self.finished = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wav-feeder", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        total = len(self.audio)
+        end_sample = int(self.speech_end_s * PIPELINE_RATE)
+        index = 0
+        while not self._stop.is_set():
+            block = self.audio[index : index + BLOCK]
+            if len(block) < BLOCK:
+                block = np.concatenate([block, np.zeros(BLOCK - len(block), np.float32)])
+            index += BLOCK
+            due = start + index / PIPELINE_RATE  # a block exists once its last sample was captured
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if self.speech_end_time is None and index >= end_sample:
+                self.speech_end_time = due - (index - end_sample) / PIPELINE_RATE
+            self.frames.put(block, due)
+            if index >= total:
+                self.finished.set()
+
+
+class Microphone:
+    """A sounddevice input stream; ``name`` picks a device by (part of) its name."""
+
+    def __init__(self, frames: FrameQueue, name: str = "") -> None:
+        self.frames = frames
+        self.name = name
+        self._stream = None
+        self._rate = PIPELINE_RATE
+        self._pending: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=512)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._convert, name="mic-convert", daemon=True)
+        self.level = 0.0  # RMS of the last block, for the staff panel's meter
+
+    def start(self) -> None:
+        try:
+            import sounddevice as sd
+        except OSError as exc:
+            raise AudioInputError(f"the audio library is missing: {exc}", fix="install libportaudio2") from None
+        device = _find_device(self.name, "input") if self.name else None
+        try:
+            info = sd.query_devices(device, "input")
+            self._rate = int(info["default_samplerate"])
+            self._stream = sd.InputStream(
+                device=device, channels=1, samplerate=self._rate, dtype="float32",
+                blocksize=int(self._rate * 0.02), latency="low", callback=self._callback,
+            )
+            self._stream.start()
+        except Exception as exc:
+            raise AudioInputError(
+                f"no usable microphone{' named ' + repr(self.name) if self.name else ''}: {exc}",
+                fix="plug in a microphone or set audio.input_device in the persona file",
+            ) from None
+        self._worker.start()
+
+    def _callback(self, indata, frames, time_info, status) -> None:  # PortAudio thread: copy and return
+        try:
+            self._pending.put_nowait((indata[:, 0].copy(), time.monotonic()))
+        except queue.Full:
+            pass
+
+    def _convert(self) -> None:
+        carry = np.zeros(0, np.float32)
+        while not self._stop.is_set():
+            try:
+                block, at = self._pending.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.level = float(np.sqrt(np.mean(block**2))) if len(block) else 0.0
+            carry = np.concatenate([carry, resample(block, self._rate, PIPELINE_RATE)])
+            while len(carry) >= BLOCK:
+                self.frames.put(carry[:BLOCK], at)
+                carry = carry[BLOCK:]
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._stream is not None:
+            self._stream.close()
+
+
+def _find_device(name: str, kind: str) -> int:
+    import sounddevice as sd
+
+    wanted = name.lower()
+    for index, device in enumerate(sd.query_devices()):
+        channels = device["max_input_channels"] if kind == "input" else device["max_output_channels"]
+        if channels > 0 and wanted in device["name"].lower():
+            return index
+    raise AudioInputError(f"no {kind} device named {name!r}", fix=f"run `kiosk devices` and set audio.{kind}_device")

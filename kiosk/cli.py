@@ -1,0 +1,126 @@
+"""The `kiosk` command. Every failure staff or operators can cause ends in a plain message, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from kiosk.errors import KioskError
+
+EXIT_PROBLEM = 2  # bad input or configuration: the message says what to fix
+EXIT_NO_SPEECH = 3
+
+
+def _converse(args: argparse.Namespace) -> int:
+    from kiosk.audio.wavio import read_wav, write_wav
+    from kiosk.persona import load_persona
+    from kiosk.pipeline.conversation import Conversation
+    from kiosk.pipeline.headless import HeadlessSession, write_timeline
+
+    persona = load_persona(args.persona)
+    audio, rate = read_wav(args.input)
+    conversation = Conversation(persona)
+    conversation.load()
+    session = HeadlessSession(conversation)
+    try:
+        result = session.run(audio, rate)
+    finally:
+        session.close()
+    extra = {"input": str(args.input), "persona": persona.id, "load_s": conversation.load_seconds}
+    if args.timeline:
+        write_timeline(Path(args.timeline), result.timeline_json(extra))
+    if result.outcome == "no_speech":
+        print(f"No speech was recognised in {args.input}: nothing to answer.", file=sys.stderr)
+        return EXIT_NO_SPEECH
+    if result.outcome != "answered":
+        print(f"The turn did not complete ({result.outcome}). {'; '.join(result.errors)}", file=sys.stderr)
+        return 1
+    if args.output:
+        write_wav(args.output, result.reply_audio, result.sample_rate)
+    print(f"heard:   {result.transcript}")
+    print(f"replied: {result.reply}")
+    print(f"latency: {result.marks.get('first_audio_out', float('nan')):.3f} s (end of speech -> first reply audio)")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from kiosk.bench.run import run_bench
+
+    return run_bench(turns=args.turns, as_json=args.json, persona_path=args.persona, naive=not args.no_naive)
+
+
+def _persona_check(args: argparse.Namespace) -> int:
+    from kiosk.persona import PersonaError, load_persona
+
+    status = 0
+    for file in args.files:
+        try:
+            load_persona(file)
+            print(f"{file}: OK")
+        except PersonaError as exc:
+            print(exc.message)
+            status = EXIT_PROBLEM
+        except KioskError as exc:
+            print(str(exc))
+            status = EXIT_PROBLEM
+    return status
+
+
+def _devices(args: argparse.Namespace) -> int:
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        raise KioskError(f"the audio library is missing: {exc}", fix="install libportaudio2") from None
+    print(sd.query_devices())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Offline talking avatar for kiosks.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command")
+
+    converse = sub.add_parser("converse", help="answer one spoken question from a WAV file, headless")
+    converse.add_argument("--input", required=True, type=Path, help="the question (WAV, any rate, mono or stereo)")
+    converse.add_argument("--output", type=Path, help="write the spoken reply here (WAV)")
+    converse.add_argument("--timeline", type=Path, help="write transcript, reply, phoneme and layer timings (JSON)")
+    converse.add_argument("--persona", type=Path, help="persona file (default: the embedded default persona)")
+    converse.set_defaults(func=_converse)
+
+    bench = sub.add_parser("bench", help="measure voice-to-voice latency per layer over spoken questions")
+    bench.add_argument("--turns", type=int, default=20, help="number of turns (default 20)")
+    bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    bench.add_argument("--persona", type=Path, help="persona file (default: embedded default)")
+    bench.add_argument("--no-naive", action="store_true", help="skip the sequential baseline")
+    bench.set_defaults(func=_bench)
+
+    persona = sub.add_parser("persona", help="persona files: check")
+    persona_sub = persona.add_subparsers(dest="persona_command", required=True)
+    check = persona_sub.add_parser("check", help="validate persona files and list every problem")
+    check.add_argument("files", nargs="+", type=Path)
+    check.set_defaults(func=_persona_check)
+
+    devices = sub.add_parser("devices", help="list audio devices")
+    devices.set_defaults(func=_devices)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    if not getattr(args, "func", None):
+        from kiosk.app.main import run_app
+
+        return run_app([])
+    try:
+        return int(args.func(args))
+    except KioskError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except KeyboardInterrupt:
+        return 130

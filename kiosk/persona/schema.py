@@ -1,0 +1,87 @@
+"""The persona file: one TOML file per persona, every section typed and described.
+
+This is the only configuration schema of the product: engines, listening, voice, avatar and kiosk
+behaviour all live here, so a persona file fully describes one kiosk.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from kiosk.asr.config import ASRSettings, WhisperSettings
+from kiosk.audio.config import AudioDeviceSettings, ListeningSettings
+from kiosk.config import Section
+from kiosk.llm.config import LlamaCppSettings, LLMSettings
+from kiosk.tts.config import PiperSettings
+
+SCHEMA_VERSION = 1
+
+
+class Style(Section):
+    personality: str = Field(
+        "You are a friendly, helpful kiosk assistant.",
+        description="Who the avatar is and how it talks, in plain words (becomes the start of its instructions).",
+    )
+    max_sentences: int = Field(3, ge=1, le=10, description="Longest answer, in sentences.")
+    max_words: int = Field(60, ge=5, le=300, description="Longest answer, in words.")
+
+
+class QA(Section):
+    question: str = Field(description="A question visitors ask, in any wording.")
+    answer: str = Field(description="The exact answer to speak.")
+
+
+class Knowledge(Section):
+    facts: list[str] = Field(default_factory=list, description="Facts about the venue the avatar may use.")
+    qa: list[QA] = Field(default_factory=list, description="Curated question -> answer pairs, spoken as written.")
+    decline_topics: list[str] = Field(default_factory=list, description="Topics the avatar politely declines.")
+    decline_line: str = Field(
+        "Sorry, I can't help with that here. A member of staff will be happy to help.",
+        description="What it says when declining.",
+    )
+    unknown_line: str = Field(
+        "I'm not sure about that. Please ask a member of staff.",
+        description="What it says when its facts do not cover a question.",
+    )
+
+
+class Engines(Section):
+    asr: ASRSettings = Field(default_factory=WhisperSettings, description="Speech recognition engine.")
+    llm: LLMSettings = Field(default_factory=LlamaCppSettings, description="Language model engine.")
+    tts: PiperSettings = Field(default_factory=PiperSettings, description="Speech synthesis engine (the voice).")
+
+
+class AvatarSettings(Section):
+    name: str = Field("default", description="Avatar folder name in avatars/.")
+    expression: str = Field("neutral", description="Resting expression.")
+
+
+class KioskSettings(Section):
+    idle_timeout_s: float = Field(
+        90, ge=10, le=3600, description="Forget the conversation after this long without a visitor."
+    )
+    captions: bool = Field(True, description="Show what is heard and said on screen.")
+    staff_pin_sha256: str = Field("", description="sha256 of the staff PIN (empty: staff panel without PIN).")
+    log_conversations: bool = Field(False, description="Write transcripts to the log (off for privacy).")
+
+
+class Persona(Section):
+    schema_version: int = Field(SCHEMA_VERSION, description="Version of this file's format.")
+    id: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id: lower case, digits, - and _.")
+    name: str = Field("Ava", description="Display name the avatar uses for itself.")
+    language: str = Field("en", description="Language code of the conversation.")
+    greeting: str = Field("Hello! How can I help you today?", description="Spoken when a visitor starts.")
+    attract_lines: list[str] = Field(
+        default_factory=lambda: ["Hi there! Ask me anything."], description="Shown while nobody is talking."
+    )
+    fallback_line: str = Field(
+        "Sorry, something went wrong on my side. Could you ask me again?",
+        description="Spoken when an engine fails during an answer.",
+    )
+    style: Style = Field(default_factory=Style, description="Personality and answer length.")
+    knowledge: Knowledge = Field(default_factory=Knowledge, description="What the avatar knows.")
+    engines: Engines = Field(default_factory=Engines, description="Recognition, language model and voice engines.")
+    listening: ListeningSettings = Field(default_factory=ListeningSettings, description="Voice activity and barge-in.")
+    audio: AudioDeviceSettings = Field(default_factory=AudioDeviceSettings, description="Microphone and speaker.")
+    avatar: AvatarSettings = Field(default_factory=AvatarSettings, description="How the avatar looks.")
+    kiosk: KioskSettings = Field(default_factory=KioskSettings, description="Unattended kiosk behaviour.")

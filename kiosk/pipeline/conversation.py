@@ -1,0 +1,252 @@
+"""The conversation: engines, stages and turn logic wired into one pipeline.
+
+    microphone -> Listener (VAD, endpointing) -> RecognizeStage -> AnswerStage -> SpeakStage
+               -> PlaybackBuffer -> speaker (its clock drives the avatar's mouth)
+
+Recognition and the answer start speculatively after ``early_start_s`` of silence; the answer only
+becomes audible once ``end_of_speech_s`` of silence confirms the visitor finished. If they go on
+talking, the speculative turn is cancelled and everything it produced is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from kiosk.asr import create_asr
+from kiosk.audio.endpointer import EndpointEvent, Endpointer
+from kiosk.audio.playback import PlaybackBuffer
+from kiosk.audio.sources import FrameQueue
+from kiosk.audio.vad import SileroVAD
+from kiosk.errors import KioskError
+from kiosk.llm import create_llm
+from kiosk.llm.prompt import History, system_prompt
+from kiosk.persona.schema import Persona
+from kiosk.pipeline.listener import Listener
+from kiosk.pipeline.messages import SpeechChunk, StreamAudio, TurnEvent, Utterance
+from kiosk.pipeline.stages import AnswerStage, RecognizeStage, SpeakStage
+from kiosk.pipeline.turns import TurnControl
+from kiosk.tts import create_tts
+
+log = logging.getLogger(__name__)
+
+Observer = Callable[[TurnEvent], None]
+
+
+class Conversation:
+    def __init__(self, persona: Persona, output_rate: int | None = None) -> None:
+        self.persona = persona
+        self.turns = TurnControl()
+        self.history = History()
+        self.asr = create_asr(persona.engines.asr)
+        self.llm = create_llm(persona.engines.llm)
+        self.tts = create_tts(persona.engines.tts)
+        self.vad: SileroVAD | None = None
+        self._output_rate = output_rate
+        self.playback: PlaybackBuffer | None = None
+        self.observers: list[Observer] = []
+        self.load_seconds: dict[str, float] = {}
+        self._pending: int | None = None  # speculative turn waiting for the end of speech
+        self._confirmed: set[int] = set()
+        self._playing: int | None = None
+        self._lock = threading.Lock()
+        self.listener: Listener | None = None
+        self.frames: FrameQueue | None = None
+
+    # ---- set-up -------------------------------------------------------------------------------
+    def load(self) -> None:
+        """Load every engine (in parallel threads) and warm each up. Raises KioskError."""
+        errors: list[KioskError] = []
+
+        def run(name: str, load: Callable[[], None]) -> None:
+            start = time.monotonic()
+            try:
+                load()
+            except KioskError as exc:
+                errors.append(exc)
+            except Exception as exc:  # an engine bug at load: still a plain message
+                errors.append(KioskError(f"the {name} engine failed to start: {exc}"))
+            self.load_seconds[name] = round(time.monotonic() - start, 3)
+
+        def load_vad() -> None:
+            self.vad = SileroVAD()
+
+        jobs = [("asr", self.asr.load), ("llm", self.llm.load), ("tts", self.tts.load), ("vad", load_vad)]
+        threads = [threading.Thread(target=run, args=job, name=f"load-{job[0]}") for job in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0] if len(errors) == 1 else KioskError("\n".join(str(e) for e in errors))
+        self.llm.prime(self.history.messages(self._system(), "")[:-1])
+
+    def _system(self) -> str:
+        return system_prompt(self.persona)
+
+    def start(self, frames: FrameQueue) -> None:
+        """Start listening on ``frames``; audio comes out of ``self.playback``."""
+        assert self.vad is not None, "load() first"
+        rate = self._output_rate or self.tts.sample_rate
+        self.playback = PlaybackBuffer(rate)
+        self.playback.on_first_audio = self._first_audio
+        self.playback.on_turn_end = self._turn_end
+        self.playback.on_chunk_start = self._chunk_start
+        persona = self.persona
+        self.speak = SpeakStage(self.turns, self.tts, rate, lambda: self.persona.fallback_line, self.playback.enqueue, self._notify)
+        self.answer = AnswerStage(
+            self.turns, self.llm, self.history, self._system,
+            lambda: (self.persona.style.max_sentences, self.persona.style.max_words),
+            lambda: self.persona.fallback_line, self.speak.put, self._notify,
+        )
+        self.recognize = RecognizeStage(self.turns, self.asr, self.answer.put, self._notify)
+        for stage in (self.recognize, self.answer, self.speak):
+            stage.on_error = self._stage_error
+            stage.start()
+        self.turns.on_cancel(self._on_cancel)
+        self.frames = frames
+        self.listener = Listener(
+            frames, self.vad, Endpointer(persona.listening), self._on_endpoint,
+            on_block=self._on_block, muted=self._muted,
+        )
+        self.listener.start()
+
+    def stop(self) -> None:
+        self.turns.cancel_all()
+        if self.listener:
+            self.listener.stop()
+        for stage in (self.recognize, self.answer, self.speak):
+            stage.stop()
+
+    # ---- observers ------------------------------------------------------------------------------
+    def _notify(self, event: TurnEvent) -> None:
+        for observer in list(self.observers):
+            try:
+                observer(event)
+            except Exception:
+                log.exception("observer failed on %s", event.kind)
+
+    def _stage_error(self, stage: str, turn: int, exc: BaseException) -> None:
+        self._notify(TurnEvent("error", turn, {"stage": stage, "message": str(exc)}))
+        if turn and self.turns.is_live(turn) and stage == "asr":
+            self.turns.cancel(turn)
+
+    # ---- listening ----------------------------------------------------------------------------
+    def _muted(self) -> bool:
+        half_duplex = self.persona.audio.echo_cancellation == "half_duplex"
+        return bool(half_duplex and self.playback is not None and self._playing is not None)
+
+    def _on_block(self, block, speaking: bool, events: list[EndpointEvent]) -> None:
+        if self.asr.streaming and speaking:
+            started = any(e.kind == "start" for e in events)
+            if started:
+                start = next(e for e in events if e.kind == "start")
+                self.recognize.put(StreamAudio(start.audio, start=True))
+            else:
+                self.recognize.put(StreamAudio(block))
+        listening = self.persona.listening
+        if (
+            speaking
+            and listening.barge_in
+            and self._playing is not None
+            and self.listener is not None
+            and self.listener.endpointer.speech_duration >= listening.barge_in_min_speech_s
+        ):
+            self.interrupt(reason="barge-in")
+
+    def _on_endpoint(self, event: EndpointEvent) -> None:
+        if event.kind == "start":
+            self._notify(TurnEvent("listening", 0, {"at": event.time}))
+        elif event.kind == "early" and not self.asr.streaming:
+            turn = self.turns.new_turn()
+            timeline = self.turns.timeline(turn)
+            timeline.mark("vad_speech_end", event.speech_end)
+            timeline.mark("speculative_start", event.time)
+            with self._lock:
+                self._pending = turn
+            self.recognize.put(Utterance(turn, event.audio, speculative=True))
+        elif event.kind == "resume":
+            with self._lock:
+                turn, self._pending = self._pending, None
+            if turn is not None:
+                self.turns.cancel(turn)
+        elif event.kind == "end":
+            with self._lock:
+                turn, self._pending = self._pending, None
+            if turn is None or not self.turns.is_live(turn):
+                turn = self.turns.new_turn()
+                self.turns.timeline(turn).mark("vad_speech_end", event.speech_end)
+                self.recognize.put(Utterance(turn, event.audio, speculative=False))
+            self.turns.timeline(turn).mark("endpoint", event.time)
+            self._confirm(turn)
+
+    def _confirm(self, turn: int) -> None:
+        with self._lock:
+            older = [t for t in self._confirmed if t != turn]
+            self._confirmed = {turn}
+        for old in older:  # a new question replaces an answer still being prepared or played
+            self.turns.cancel(old)
+        self._notify(TurnEvent("thinking", turn))
+        assert self.playback is not None
+        self.playback.release(turn)
+
+    def submit_text(self, text: str) -> int:
+        """Start a turn from typed text (tests, staff test-speak, persona eval)."""
+        from kiosk.pipeline.messages import Transcript
+
+        turn = self.turns.new_turn()
+        self.turns.timeline(turn).mark("speech_end")
+        self.turns.timeline(turn).mark("asr_final")
+        self._confirm(turn)
+        self.answer.put(Transcript(turn, text, True))
+        return turn
+
+    # ---- cancelling -----------------------------------------------------------------------------
+    def interrupt(self, reason: str = "interrupt") -> None:
+        """Stop speaking now and drop the rest of the answer (barge-in, staff, idle timeout)."""
+        with self._lock:
+            targets = set(self._confirmed)
+            if self._playing is not None:
+                targets.add(self._playing)
+        for turn in targets:
+            self.turns.cancel(turn)
+            self._notify(TurnEvent("interrupted", turn, {"reason": reason}))
+
+    def _on_cancel(self, turn: int) -> None:
+        if self.playback is not None:
+            self.playback.drop(turn)
+        with self._lock:
+            self._confirmed.discard(turn)
+            if self._playing == turn:
+                self._playing = None
+            confirmed = self.turns.timeline(turn).get("endpoint") is not None
+        if not confirmed:
+            self.history.discard(turn)
+
+    # ---- playback callbacks (sink thread: keep them short) ----------------------------------------
+    def _first_audio(self, turn: int, at: float) -> None:
+        self._playing = turn
+        self.turns.timeline(turn).mark("first_audio_out", at)
+        self._notify(TurnEvent("speaking", turn, {"at": at}))
+
+    def _chunk_start(self, chunk: SpeechChunk, at: float) -> None:
+        self._notify(TurnEvent("chunk", chunk.turn, {"chunk": chunk, "at": at}))
+
+    def _turn_end(self, turn: int, at: float) -> None:
+        self.turns.timeline(turn).mark("turn_end", at)
+        with self._lock:
+            if self._playing == turn:
+                self._playing = None
+            self._confirmed.discard(turn)
+        self._notify(TurnEvent("done", turn, {"at": at}))
+
+    def reset_session(self) -> None:
+        """Forget the conversation (idle timeout / privacy)."""
+        self.interrupt(reason="session reset")
+        self.history.clear()
+
+    @property
+    def speaking(self) -> bool:
+        return self._playing is not None

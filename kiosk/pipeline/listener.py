@@ -1,0 +1,68 @@
+"""The listening thread: microphone blocks -> voice activity -> endpoint events."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from kiosk.audio.endpointer import EndpointEvent, Endpointer
+from kiosk.audio.sources import FrameQueue
+from kiosk.audio.vad import SileroVAD
+
+log = logging.getLogger(__name__)
+
+
+class Listener:
+    """Runs VAD on every block and hands endpoint events to ``on_event`` (on this thread).
+
+    ``muted()`` returning True makes it ignore the microphone (half-duplex while the avatar speaks);
+    ``on_block(block, speaking)`` sees every block (streaming recognisers, level meters).
+    """
+
+    def __init__(
+        self,
+        frames: FrameQueue,
+        vad: SileroVAD,
+        endpointer: Endpointer,
+        on_event: Callable[[EndpointEvent], None],
+        on_block: Callable[..., None] | None = None,
+        muted: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.frames, self.vad, self.endpointer = frames, vad, endpointer
+        self.on_event, self.on_block, self.muted = on_event, on_block, muted
+        self.probability = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        was_muted = False
+        while not self._stop.is_set():
+            item = self.frames.get(timeout=0.1)
+            if item is None:
+                continue
+            block, at = item
+            if self.muted():
+                if not was_muted:
+                    self.endpointer.reset()
+                    self.vad.reset()
+                was_muted = True
+                continue
+            was_muted = False
+            try:
+                self.probability = self.vad(block)
+            except Exception:  # a broken VAD must not kill listening; treat as silence
+                log.exception("voice activity detection failed")
+                self.probability = 0.0
+            events = self.endpointer.push(block, self.probability, at)
+            if self.on_block is not None:
+                self.on_block(block, self.endpointer.speaking, events)
+            for event in events:
+                self.on_event(event)

@@ -1,0 +1,221 @@
+"""The three engine stages of a turn: recognise, answer, speak."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from kiosk.asr.base import ASREngine
+from kiosk.audio.wavio import resample
+from kiosk.errors import EngineError
+from kiosk.llm.base import LLMEngine
+from kiosk.llm.prompt import History
+from kiosk.llm.speech_text import ClauseSplitter
+from kiosk.pipeline.messages import (
+    Clause,
+    EndOfAnswer,
+    PhonemeTiming,
+    SpeechChunk,
+    StreamAudio,
+    Transcript,
+    TurnEvent,
+    Utterance,
+)
+from kiosk.pipeline.stage import Stage
+from kiosk.pipeline.turns import TurnControl
+from kiosk.tts.base import Cancelled, TTSEngine
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[Any], None]
+Notify = Callable[[TurnEvent], None]
+
+
+class RecognizeStage(Stage):
+    """Utterance -> Transcript. Streaming engines also get StreamAudio and report partial text."""
+
+    name = "asr"
+
+    def __init__(self, turns: TurnControl, engine: ASREngine, emit: Emit, notify: Notify) -> None:
+        super().__init__(turns)
+        self.engine, self.emit, self.notify = engine, emit, notify
+        self._stream = None
+
+    def handle(self, message: Utterance | StreamAudio) -> None:
+        if isinstance(message, StreamAudio):
+            if message.start or self._stream is None:
+                self._stream = self.engine.start_stream()
+            partial = self._stream.accept(message.audio)
+            if partial:
+                self.notify(TurnEvent("partial", 0, {"text": partial}))
+            return
+        if self.engine.streaming and self._stream is not None:
+            text, words = self._stream.finish()
+            self._stream = None
+        else:
+            text, words = self.engine.transcribe(message.audio)
+        self.turns.timeline(message.turn).mark("asr_final")
+        if not text.strip():
+            self.notify(TurnEvent("no_speech", message.turn))
+            self.turns.cancel(message.turn)
+            return
+        self.notify(TurnEvent("transcript", message.turn, {"text": text}))
+        self.emit(Transcript(message.turn, text, True, words))
+
+
+class AnswerStage(Stage):
+    """Transcript -> Clauses, streamed from the language model, cleaned and capped for speech."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        turns: TurnControl,
+        engine: LLMEngine,
+        history: History,
+        system_prompt: Callable[[], str],
+        limits: Callable[[], tuple[int, int]],
+        fallback_line: Callable[[], str],
+        emit: Emit,
+        notify: Notify,
+    ) -> None:
+        super().__init__(turns)
+        self.engine, self.history, self.emit, self.notify = engine, history, emit, notify
+        self.system_prompt, self.limits, self.fallback_line = system_prompt, limits, fallback_line
+        # answer(text) -> reply or None; checked before the model (curated answers, refusals)
+        self.shortcut: Callable[[str], str | None] | None = None
+
+    def handle(self, message: Transcript) -> None:
+        turn = message.turn
+        timeline = self.turns.timeline(turn)
+        cancel = self.turns.cancelled_event(turn)
+        max_sentences, max_words = self.limits()
+        splitter = ClauseSplitter(max_sentences=max_sentences, max_words=max_words)
+        index = 0
+
+        def send(clauses: list[str]) -> None:
+            nonlocal index
+            for text in clauses:
+                if index == 0:
+                    timeline.mark("first_clause")
+                self.notify(TurnEvent("clause", turn, {"text": text, "index": index}))
+                self.emit(Clause(turn, index, text))
+                index += 1
+
+        shortcut = self.shortcut(message.text) if self.shortcut else None
+        if shortcut:
+            timeline.mark("llm_first_token")
+            send(splitter.push(shortcut) + splitter.finish())
+        else:
+            messages = self.history.messages(self.system_prompt(), message.text)
+            try:
+                for piece in self.engine.stream(messages, cancel):
+                    timeline.mark("llm_first_token")
+                    send(splitter.push(piece))
+                    if splitter.done:
+                        break
+                if cancel.is_set():
+                    return
+                send(splitter.finish())
+            except EngineError as exc:
+                self.notify(TurnEvent("error", turn, {"stage": "llm", "message": exc.message}))
+                log.warning("language model failed: %s", exc.message)
+        if cancel.is_set():
+            return
+        if index == 0:  # the model said nothing usable (or failed before speaking)
+            self.notify(TurnEvent("fallback", turn, {"reason": "empty answer"}))
+            send([self.fallback_line()])
+        reply = splitter.text or self.fallback_line()
+        self.history.add(turn, message.text, reply)
+        self.notify(TurnEvent("reply", turn, {"text": reply}))
+        self.emit(EndOfAnswer(turn, reply))
+        # Evaluate the next prompt's prefix now, while the answer is being spoken.
+        try:
+            self.engine.prime(self.history.messages(self.system_prompt(), "")[:-1])
+        except EngineError:
+            pass
+
+
+def trim_leading_silence(audio: np.ndarray, rate: int, floor: float = 0.003, keep_s: float = 0.01) -> int:
+    """Samples of near-silence at the start to skip (keeps ``keep_s`` before the first sound)."""
+    loud = np.flatnonzero(np.abs(audio) > floor)
+    if len(loud) == 0:
+        return 0
+    return max(0, int(loud[0]) - int(keep_s * rate))
+
+
+class SpeakStage(Stage):
+    """Clause -> SpeechChunk at the output rate, with phoneme timings; EndOfAnswer passes through."""
+
+    name = "tts"
+
+    def __init__(
+        self, turns: TurnControl, engine: TTSEngine, output_rate: int, fallback_line: Callable[[], str], emit: Emit, notify: Notify
+    ) -> None:
+        super().__init__(turns)
+        self.engine, self.output_rate, self.emit, self.notify = engine, output_rate, emit, notify
+        self.fallback_line = fallback_line
+        self._spoken: dict[int, int] = {}  # chunks produced per turn
+        self._lock = threading.Lock()
+        turns.on_cancel(self._cancelled)
+
+    def _cancelled(self, turn: int) -> None:
+        if self.busy_turn == turn:
+            self.engine.cancel()
+
+    def handle(self, message: Clause | EndOfAnswer) -> None:
+        turn = message.turn
+        if isinstance(message, EndOfAnswer):
+            if not self._spoken.pop(turn, 0):
+                self.notify(TurnEvent("fallback", turn, {"reason": "nothing could be spoken"}))
+                self._speak(Clause(turn, 0, self.fallback_line()), quiet=True)
+                self._spoken.pop(turn, None)
+            self.emit(message)
+            return
+        self._speak(message)
+        if len(self._spoken) > 32:
+            for old in sorted(self._spoken)[:-8]:
+                self._spoken.pop(old, None)
+
+    def _speak(self, clause: Clause, quiet: bool = False) -> None:
+        turn = clause.turn
+        try:
+            for piece in self.engine.synthesize(clause.text):
+                if not self.turns.is_live(turn):
+                    return
+                audio = resample(piece.audio, piece.sample_rate, self.output_rate)
+                phonemes = piece.phonemes  # seconds: unchanged by resampling
+                first = self._spoken.get(turn, 0) == 0
+                if first:
+                    skip = trim_leading_silence(audio, self.output_rate)
+                    if skip:
+                        audio = audio[skip:]
+                        shift = skip / self.output_rate
+                        phonemes = _shift(phonemes, shift)
+                    self.turns.timeline(turn).mark("tts_first_chunk")
+                self._spoken[turn] = self._spoken.get(turn, 0) + 1
+                self.emit(SpeechChunk(turn, clause.index, clause.text, audio, self.output_rate, phonemes))
+        except Cancelled:
+            return
+        except EngineError as exc:
+            if quiet:
+                log.error("the fallback line could not be spoken either: %s", exc.message)
+                return
+            self.notify(TurnEvent("error", turn, {"stage": "tts", "message": exc.message}))
+            log.warning("%s", exc.message)
+
+
+def _shift(phonemes: tuple[PhonemeTiming, ...], seconds: float) -> tuple[PhonemeTiming, ...]:
+    """Move timings earlier by ``seconds`` (after trimming audio), clipping at 0."""
+    out = []
+    for p in phonemes:
+        start = p.start - seconds
+        end = start + p.duration
+        if end <= 0:
+            continue
+        out.append(PhonemeTiming(p.phoneme, max(0.0, start), end - max(0.0, start)))
+    return tuple(out)
