@@ -1,0 +1,1 @@
+"""Lip-sync: from phoneme timings (or from audio alone) to viseme weights over time."""
