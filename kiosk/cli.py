@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from pathlib import Path
 
 from kiosk.errors import KioskError
+
+# Capability packages add their own subcommands: each module has register(subparsers) and keeps
+# heavy imports inside the command functions so `kiosk --help` stays fast.
+COMMAND_MODULES = ["kiosk.persona.commands"]
 
 EXIT_PROBLEM = 2  # bad input or configuration: the message says what to fix
 EXIT_NO_SPEECH = 3
@@ -51,23 +56,6 @@ def _bench(args: argparse.Namespace) -> int:
     return run_bench(turns=args.turns, as_json=args.json, persona_path=args.persona, naive=not args.no_naive)
 
 
-def _persona_check(args: argparse.Namespace) -> int:
-    from kiosk.persona import PersonaError, load_persona
-
-    status = 0
-    for file in args.files:
-        try:
-            load_persona(file)
-            print(f"{file}: OK")
-        except PersonaError as exc:
-            print(exc.message)
-            status = EXIT_PROBLEM
-        except KioskError as exc:
-            print(str(exc))
-            status = EXIT_PROBLEM
-    return status
-
-
 def _devices(args: argparse.Namespace) -> int:
     try:
         import sounddevice as sd
@@ -96,14 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-naive", action="store_true", help="skip the sequential baseline")
     bench.set_defaults(func=_bench)
 
-    persona = sub.add_parser("persona", help="persona files: check")
-    persona_sub = persona.add_subparsers(dest="persona_command", required=True)
-    check = persona_sub.add_parser("check", help="validate persona files and list every problem")
-    check.add_argument("files", nargs="+", type=Path)
-    check.set_defaults(func=_persona_check)
-
     devices = sub.add_parser("devices", help="list audio devices")
     devices.set_defaults(func=_devices)
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
     return parser
 
 

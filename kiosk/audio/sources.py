@@ -6,6 +6,7 @@ listener thread reads. The microphone callback only copies; resampling happens o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -127,10 +128,8 @@ class Microphone:
         self._worker.start()
 
     def _callback(self, indata, frames, time_info, status) -> None:  # PortAudio thread: copy and return
-        try:
+        with contextlib.suppress(queue.Full):
             self._pending.put_nowait((indata[:, 0].copy(), time.monotonic()))
-        except queue.Full:
-            pass
 
     def _convert(self) -> None:
         carry = np.zeros(0, np.float32)

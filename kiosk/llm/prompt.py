@@ -14,6 +14,28 @@ from kiosk.persona.schema import Persona
 HISTORY_TURNS = 3  # earlier exchanges kept in the prompt (small models lose the thread beyond that)
 
 
+class PromptBuilder:
+    """What the model is told for a question: a constant system prompt, a per-question user message,
+    and an optional direct answer that skips the model (curated answers, declined topics).
+
+    ``system_prompt()`` must return the same text every turn (KV-cache reuse); anything that depends
+    on the question belongs in ``user_message``.
+    """
+
+    def __init__(self, persona: Persona) -> None:
+        self.persona = persona
+        self._system = system_prompt(persona)
+
+    def system_prompt(self) -> str:
+        return self._system
+
+    def user_message(self, question: str) -> str:
+        return question
+
+    def shortcut(self, question: str) -> str | None:
+        return None
+
+
 def system_prompt(persona: Persona) -> str:
     style = persona.style
     parts = [

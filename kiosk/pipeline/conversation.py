@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable
 
 from kiosk.asr import create_asr
-from kiosk.audio.endpointer import EndpointEvent, Endpointer
+from kiosk.audio.endpointer import Endpointer, EndpointEvent
 from kiosk.audio.playback import PlaybackBuffer
 from kiosk.audio.sources import FrameQueue
 from kiosk.audio.vad import SileroVAD
 from kiosk.errors import KioskError
 from kiosk.llm import create_llm
-from kiosk.llm.prompt import History, system_prompt
+from kiosk.llm.prompt import History, PromptBuilder
 from kiosk.persona.schema import Persona
 from kiosk.pipeline.listener import Listener
 from kiosk.pipeline.messages import SpeechChunk, StreamAudio, TurnEvent, Utterance
@@ -40,6 +40,7 @@ class Conversation:
         self.persona = persona
         self.turns = TurnControl()
         self.history = History()
+        self.prompts = PromptBuilder(persona)
         self.asr = create_asr(persona.engines.asr)
         self.llm = create_llm(persona.engines.llm)
         self.tts = create_tts(persona.engines.tts)
@@ -81,10 +82,7 @@ class Conversation:
             thread.join()
         if errors:
             raise errors[0] if len(errors) == 1 else KioskError("\n".join(str(e) for e in errors))
-        self.llm.prime(self.history.messages(self._system(), "")[:-1])
-
-    def _system(self) -> str:
-        return system_prompt(self.persona)
+        self.llm.prime(self.history.messages(self.prompts.system_prompt(), "")[:-1])
 
     def start(self, frames: FrameQueue) -> None:
         """Start listening on ``frames``; audio comes out of ``self.playback``."""
@@ -97,7 +95,7 @@ class Conversation:
         persona = self.persona
         self.speak = SpeakStage(self.turns, self.tts, rate, lambda: self.persona.fallback_line, self.playback.enqueue, self._notify)
         self.answer = AnswerStage(
-            self.turns, self.llm, self.history, self._system,
+            self.turns, self.llm, self.history, lambda: self.prompts,
             lambda: (self.persona.style.max_sentences, self.persona.style.max_words),
             lambda: self.persona.fallback_line, self.speak.put, self._notify,
         )

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from kiosk.audio.endpointer import EndpointEvent, Endpointer
+from kiosk.audio.endpointer import Endpointer, EndpointEvent
 from kiosk.audio.sources import FrameQueue
 from kiosk.audio.vad import SileroVAD
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from kiosk.asr.base import ASREngine
 from kiosk.audio.wavio import resample
 from kiosk.errors import EngineError
 from kiosk.llm.base import LLMEngine
-from kiosk.llm.prompt import History
+from kiosk.llm.prompt import History, PromptBuilder
 from kiosk.llm.speech_text import ClauseSplitter
 from kiosk.pipeline.messages import (
     Clause,
@@ -77,7 +78,7 @@ class AnswerStage(Stage):
         turns: TurnControl,
         engine: LLMEngine,
         history: History,
-        system_prompt: Callable[[], str],
+        prompts: Callable[[], PromptBuilder],
         limits: Callable[[], tuple[int, int]],
         fallback_line: Callable[[], str],
         emit: Emit,
@@ -85,9 +86,7 @@ class AnswerStage(Stage):
     ) -> None:
         super().__init__(turns)
         self.engine, self.history, self.emit, self.notify = engine, history, emit, notify
-        self.system_prompt, self.limits, self.fallback_line = system_prompt, limits, fallback_line
-        # answer(text) -> reply or None; checked before the model (curated answers, refusals)
-        self.shortcut: Callable[[str], str | None] | None = None
+        self.prompts, self.limits, self.fallback_line = prompts, limits, fallback_line
 
     def handle(self, message: Transcript) -> None:
         turn = message.turn
@@ -106,12 +105,13 @@ class AnswerStage(Stage):
                 self.emit(Clause(turn, index, text))
                 index += 1
 
-        shortcut = self.shortcut(message.text) if self.shortcut else None
+        prompts = self.prompts()
+        shortcut = prompts.shortcut(message.text)
         if shortcut:
             timeline.mark("llm_first_token")
             send(splitter.push(shortcut) + splitter.finish())
         else:
-            messages = self.history.messages(self.system_prompt(), message.text)
+            messages = self.history.messages(prompts.system_prompt(), prompts.user_message(message.text))
             try:
                 for piece in self.engine.stream(messages, cancel):
                     timeline.mark("llm_first_token")
@@ -134,10 +134,8 @@ class AnswerStage(Stage):
         self.notify(TurnEvent("reply", turn, {"text": reply}))
         self.emit(EndOfAnswer(turn, reply))
         # Evaluate the next prompt's prefix now, while the answer is being spoken.
-        try:
-            self.engine.prime(self.history.messages(self.system_prompt(), "")[:-1])
-        except EngineError:
-            pass
+        with contextlib.suppress(EngineError):
+            self.engine.prime(self.history.messages(prompts.system_prompt(), "")[:-1])
 
 
 def trim_leading_silence(audio: np.ndarray, rate: int, floor: float = 0.003, keep_s: float = 0.01) -> int:

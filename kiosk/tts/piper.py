@@ -14,8 +14,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
 from kiosk import models, paths
 from kiosk.errors import EngineError, ModelError
 from kiosk.pipeline.messages import PhonemeTiming
