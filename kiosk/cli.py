@@ -65,6 +65,21 @@ def _devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_models(args: argparse.Namespace) -> int:
+    from kiosk import models
+
+    embedded = [
+        (models.WHISPER_TINY_EN, "Whisper tiny.en (speech recognition)"),
+        (models.SMOLLM2_135M, "SmolLM2-135M-Instruct (language model)"),
+        (models.PIPER_JOE, "Piper Joe voice (speech synthesis)"),
+        (models.SILERO_VAD, "Silero VAD (voice activity)"),
+    ]
+    for model, kind in embedded:
+        path = models.check_embedded(model, kind=kind, setting="(embedded default)")
+        print(f"ok  {kind}: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="Offline talking avatar for kiosks.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
@@ -86,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     devices = sub.add_parser("devices", help="list audio devices")
     devices.set_defaults(func=_devices)
+
+    check_models = sub.add_parser("check-models", help="verify the embedded model files (size and sha256)")
+    check_models.set_defaults(func=_check_models)
 
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)

@@ -25,6 +25,14 @@ _CODE = re.compile(r"`+([^`]*)`+")
 _SPACES = re.compile(r"\s+")
 _ROLE_PREFIX = re.compile(r"^\s*(?:assistant|ava|bot|kiosk)\s*:\s*", re.IGNORECASE)
 
+# Words a long first clause may be cut in front of when no punctuation comes soon enough.
+_BREAK_WORDS = {
+    "and", "but", "or", "so", "because", "which", "that", "who", "where", "when", "while", "with",
+    "how", "for", "to", "in", "at", "on", "from", "about", "if", "as", "than", "since", "until", "after", "before",
+}
+FIRST_CLAUSE_SOFT_WORDS = 7  # look for a break word once the first clause is this long
+FIRST_CLAUSE_HARD_WORDS = 10  # cut anyway at this length
+
 # Sentence ends that are not: "Dr. Smith", "e.g. this", "3.5", "No. 4"
 _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "prof", "no", "vs", "etc", "e.g", "i.e", "a.m", "p.m", "approx", "mt", "jr", "sr"}
 
@@ -137,4 +145,20 @@ class ClauseSplitter:
                 return end, True
             if _count_words(clean_for_speech(text[:end])) >= min_words:
                 return end, False
+        if not self._emitted:
+            return self._soft_cut(text)
+        return None
+
+    @staticmethod
+    def _soft_cut(text: str) -> tuple[int, bool] | None:
+        """Cut a long first clause that has no punctuation yet in front of a conjunction or preposition."""
+        words = list(re.finditer(r"\S+", text))
+        complete = words if text[-1:].isspace() else words[:-1]  # the last word may still be growing
+        if len(complete) < FIRST_CLAUSE_SOFT_WORDS:
+            return None
+        for index in range(4, len(complete)):
+            if complete[index].group().lower() in _BREAK_WORDS:
+                return complete[index].start(), False
+        if len(complete) >= FIRST_CLAUSE_HARD_WORDS:
+            return complete[FIRST_CLAUSE_HARD_WORDS - 1].end(), False
         return None

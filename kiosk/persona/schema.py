@@ -6,6 +6,8 @@ behaviour all live here, so a persona file fully describes one kiosk.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from kiosk.asr.config import ASRSettings, WhisperSettings
@@ -14,7 +16,9 @@ from kiosk.config import Section
 from kiosk.llm.config import LlamaCppSettings, LLMSettings
 from kiosk.tts.config import PiperSettings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # bump with a migration in kiosk/persona/migrate.py
+
+Expression = Literal["neutral", "happy", "surprised", "concerned"]
 
 
 class Style(Section):
@@ -27,14 +31,24 @@ class Style(Section):
 
 
 class QA(Section):
-    question: str = Field(description="A question visitors ask, in any wording.")
-    answer: str = Field(description="The exact answer to speak.")
+    questions: list[str] = Field(
+        min_length=1,
+        description="One or more ways visitors ask this question; it is matched by meaning, not exact words.",
+    )
+    answer: str = Field(min_length=1, description="The exact answer to speak, word for word.")
 
 
 class Knowledge(Section):
-    facts: list[str] = Field(default_factory=list, description="Facts about the venue the avatar may use.")
+    facts: list[str] = Field(
+        default_factory=list,
+        description="Facts about the venue the avatar may use, one short sentence each. Times, prices and places "
+        "it mentions must appear here: anything else it says 'I don't know' to.",
+    )
     qa: list[QA] = Field(default_factory=list, description="Curated question -> answer pairs, spoken as written.")
-    decline_topics: list[str] = Field(default_factory=list, description="Topics the avatar politely declines.")
+    decline_topics: list[str] = Field(
+        default_factory=list,
+        description="Topics the avatar politely declines, in a few words each (e.g. 'politics and elections').",
+    )
     decline_line: str = Field(
         "Sorry, I can't help with that here. A member of staff will be happy to help.",
         description="What it says when declining.",
@@ -51,9 +65,24 @@ class Engines(Section):
     tts: PiperSettings = Field(default_factory=PiperSettings, description="Speech synthesis engine (the voice).")
 
 
+class AvatarColours(Section):
+    skin: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="Skin colour as #RRGGBB; empty: the avatar's own.")
+    hair: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="Hair colour as #RRGGBB; empty: the avatar's own.")
+    eyes: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="Iris colour as #RRGGBB; empty: the avatar's own.")
+    clothing: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="Clothing colour as #RRGGBB; empty: the avatar's own.")
+    background: str | None = Field(
+        None, pattern=r"^#[0-9a-fA-F]{6}$", description="Screen background as #RRGGBB; empty: the avatar's own."
+    )
+
+
 class AvatarSettings(Section):
-    name: str = Field("default", description="Avatar folder name in avatars/.")
-    expression: str = Field("neutral", description="Resting expression.")
+    name: str = Field(
+        "default", description="Avatar folder name in avatars/ ('default' is the built-in avatar)."
+    )
+    expression: Expression = Field("neutral", description="Resting expression: neutral, happy, surprised or concerned.")
+    greeting_expression: Expression = Field("happy", description="Expression while greeting a visitor.")
+    decline_expression: Expression = Field("concerned", description="Expression when declining or not knowing.")
+    colours: AvatarColours = Field(default_factory=AvatarColours, description="Colour overrides for the avatar.")
 
 
 class KioskSettings(Section):
@@ -61,15 +90,21 @@ class KioskSettings(Section):
         90, ge=10, le=3600, description="Forget the conversation after this long without a visitor."
     )
     captions: bool = Field(True, description="Show what is heard and said on screen.")
-    staff_pin_sha256: str = Field("", description="sha256 of the staff PIN (empty: staff panel without PIN).")
+    staff_pin_sha256: str = Field(
+        "",
+        pattern=r"^([0-9a-f]{64})?$",
+        description="sha256 of the staff PIN, 64 hex digits (make it with: printf 1234 | sha256sum); empty: no PIN.",
+    )
     log_conversations: bool = Field(False, description="Write transcripts to the log (off for privacy).")
 
 
 class Persona(Section):
-    schema_version: int = Field(SCHEMA_VERSION, description="Version of this file's format.")
+    schema_version: int = Field(
+        SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION, description="Version of this file's format (older ones are migrated)."
+    )
     id: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id: lower case, digits, - and _.")
     name: str = Field("Ava", description="Display name the avatar uses for itself.")
-    language: str = Field("en", description="Language code of the conversation.")
+    language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", description="Language code of the conversation, e.g. 'en'.")
     greeting: str = Field("Hello! How can I help you today?", description="Spoken when a visitor starts.")
     attract_lines: list[str] = Field(
         default_factory=lambda: ["Hi there! Ask me anything."], description="Shown while nobody is talking."

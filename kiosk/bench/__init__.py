@@ -1,0 +1,1 @@
+"""`kiosk bench`: voice-to-voice latency per layer, streaming pipeline vs a naive sequential one."""
