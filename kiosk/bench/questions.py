@@ -47,16 +47,13 @@ def spoken_questions(texts: tuple[str, ...] = QUESTIONS, folder: Path | None = N
     folder = folder or paths.cache_dir() / "bench-questions"
     folder.mkdir(parents=True, exist_ok=True)
     out: list[SpokenQuestion] = []
-    voice = None
+    voice: dict | None = None
     for index, text in enumerate(texts):
         speed, variation, gain = DELIVERIES[index % len(DELIVERIES)]
         key = hashlib.sha256(f"{text}|{speed}|{variation}|{gain}".encode()).hexdigest()[:12]
         path = folder / f"q{index:02d}-{key}.wav"
         if not path.exists():
             if voice is None:
-                from kiosk.tts.config import PiperSettings
-                from kiosk.tts.piper import PiperTTS
-
                 voice = {}
             settings_key = (speed, variation)
             if settings_key not in voice:

@@ -1,8 +1,8 @@
 """Log-mel features for the audio lip-sync model, in numpy only (shared by training and runtime).
 
 Frames are causal: frame ``i`` is a 25 ms Hann window that *ends* at sample ``(i + 1) * HOP`` of the
-16 kHz signal (the signal is preceded by zeros), so computing it needs no audio after its own 10 ms hop.
-Frame ``i`` describes the time span ``[i * 10 ms, (i + 1) * 10 ms)``.
+16 kHz signal (the signal is preceded by zeros). Frame ``i`` stands for time ``i * 10 ms`` (as in
+``VisemeTrack``), so a frame's features see 10 ms past its time.
 """
 
 from __future__ import annotations

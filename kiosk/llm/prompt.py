@@ -45,7 +45,7 @@ def system_prompt(persona: Persona) -> str:
         "no lists, no markdown, no emoji, no actions in asterisks.",
     ]
     facts = [f.strip() for f in persona.knowledge.facts if f.strip()]
-    facts += [f"Q: {qa.question} A: {qa.answer}" for qa in persona.knowledge.qa]
+    facts += [f"Q: {qa.questions[0]} A: {qa.answer}" for qa in persona.knowledge.qa]
     if facts:
         parts.append("Facts:\n" + "\n".join(f"- {fact}" for fact in facts))
         parts.append(f"If the facts do not answer a question about this place, say: {persona.knowledge.unknown_line}")

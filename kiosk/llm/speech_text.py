@@ -97,8 +97,9 @@ class ClauseSplitter:
             raw, self._buffer = self._buffer[:end], self._buffer[end:]
             self._emit(raw, sentence_end, out)
         if not self.done and _count_words(self._buffer) + self._words > self.max_words + 12:
-            # runaway sentence with no punctuation: cut it here
-            self._emit(self._buffer, True, out)
+            # runaway sentence with no punctuation: keep what fits and stop
+            room = max(1, self.max_words - self._words)
+            self._emit(" ".join(self._buffer.split()[:room]) + ".", True, out)
             self._buffer = ""
             self.done = True
         return out
