@@ -66,7 +66,7 @@ build_llama_wheel() {
     # GGML_NATIVE=OFF: a portable AVX2 build. The native build crashes on CPUs that advertise
     # AMX without working support (seen on cloud VMs), and would not run on another kiosk's CPU.
     say "building llama-cpp-python $LLAMA_VERSION once (portable, GGML_NATIVE=OFF; ~5-7 minutes)"
-    CMAKE_ARGS="-DGGML_NATIVE=OFF" "$VENV/bin/pip" wheel --no-deps --no-binary llama-cpp-python \
+    CMAKE_ARGS="-DGGML_NATIVE=OFF" "$VENV/bin/pip" wheel --no-deps --no-cache-dir --no-binary llama-cpp-python \
         -w "$WHEELS" "llama-cpp-python==$LLAMA_VERSION" >"$WHEELS/build.log" 2>&1 \
         || die "llama-cpp-python failed to build; see $WHEELS/build.log"
 }
