@@ -20,7 +20,7 @@ MODE="${1:-install}"
 say() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31m[install] %s\033[0m\n' "$*" >&2; exit 1; }
 
-packages_from() { grep -v '^\s*#' "$@" | grep -v '^\s*$' | tr '\n' ' '; }
+packages_from() { cat "$@" | sed 's/#.*//' | tr -s ' \n' '  '; }
 
 missing_packages() {
     local missing=()
