@@ -33,7 +33,7 @@ def _converse(args: argparse.Namespace) -> int:
         result = session.run(audio, rate)
     finally:
         session.close()
-    extra = {"input": str(args.input), "persona": persona.id, "load_s": conversation.load_seconds}
+    extra: dict[str, object] = {"input": str(args.input), "persona": persona.id, "load_s": conversation.load_seconds}
     if args.timeline:
         write_timeline(Path(args.timeline), result.timeline_json(extra))
     if result.outcome == "no_speech":
@@ -81,7 +81,11 @@ def _check_models(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiosk", description="Offline talking avatar for kiosks.")
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description="Offline talking avatar for kiosks. Without a command: start the kiosk "
+        "(options: --windowed, --persona FILE; staff exit: Ctrl+Alt+Shift+Q).",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command")
 
@@ -111,15 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("--windowed", "--persona"):
+        from kiosk.app.main import run_app  # `kiosk`, `kiosk --windowed`, `kiosk --persona F`
+
+        return run_app(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     if not getattr(args, "func", None):
-        from kiosk.app.main import run_app
-
-        return run_app([])
+        parser.print_help()
+        return EXIT_PROBLEM
     try:
         return int(args.func(args))
     except KioskError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,10 +36,10 @@ class WhisperASR:
 
     def __init__(self, settings: WhisperSettings) -> None:
         self.settings = settings
-        self._model = None
-        self._features = None
+        self._model: Any = None
+        self._features: Any = None
         self._prompt: list[int] = []
-        self._tokenizer = None
+        self._tokenizer: Any = None
 
     def model_dir(self) -> Path:
         if self.settings.model is None:

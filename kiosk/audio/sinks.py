@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -50,13 +51,16 @@ class VirtualSpeaker:
         return np.concatenate(self.recording) if self.recording else np.zeros(0, np.float32)
 
 
+OUTPUT_LATENCY_S = 0.05  # 'low' (~8 ms on PulseAudio) underruns as soon as the CPU is busy with inference
+
+
 class Speaker:
     """A sounddevice output stream fed from the buffer in its callback (copy only)."""
 
     def __init__(self, buffer: PlaybackBuffer, name: str = "") -> None:
         self.buffer = buffer
         self.name = name
-        self._stream = None
+        self._stream: Any = None
         self._offset = 0.0  # monotonic time minus PortAudio stream time
 
     def start(self) -> None:
@@ -70,7 +74,7 @@ class Speaker:
         try:
             self._stream = sd.OutputStream(
                 device=device, channels=1, samplerate=self.buffer.sample_rate, dtype="float32",
-                latency="low", callback=self._callback,
+                latency=OUTPUT_LATENCY_S, callback=self._callback,
             )
             self._offset = time.monotonic() - self._stream.time
             self._stream.start()
@@ -83,6 +87,11 @@ class Speaker:
     def _callback(self, outdata, frames, time_info, status) -> None:  # PortAudio thread: copy only
         at = time_info.outputBufferDacTime + self._offset if time_info.outputBufferDacTime else None
         outdata[:, 0] = self.buffer.read(frames, at=at)
+
+    @property
+    def latency(self) -> float:
+        """Seconds between a block leaving ``read`` and it being heard."""
+        return float(self._stream.latency) if self._stream is not None else 0.0
 
     def stop(self) -> None:
         if self._stream is not None:

@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,7 @@ class Microphone:
     def __init__(self, frames: FrameQueue, name: str = "") -> None:
         self.frames = frames
         self.name = name
-        self._stream = None
+        self._stream: Any = None
         self._rate = PIPELINE_RATE
         self._pending: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=512)
         self._stop = threading.Event()

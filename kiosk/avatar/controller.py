@@ -23,7 +23,8 @@ from kiosk.lipsync.phonemes import VISEMES
 from kiosk.lipsync.visemes import VisemeTrack, track_from_phonemes
 from kiosk.pipeline.messages import SpeechChunk
 
-Uniforms = dict[str, tuple[float, ...] | float]
+# Shader uniforms by name, plus "visemes" (15 weights) and "expressions" (name -> weight) for mesh rigs.
+Uniforms = dict[str, object]
 
 
 class Position(Protocol):
@@ -40,15 +41,15 @@ def _approach(current: float, target: float, dt: float, tau: float) -> float:
 
 class AvatarController:
     def __init__(self, spec: AvatarSpec, seed: int = 0, idle_life: bool = True) -> None:
-        self.spec = spec
         self.idle_life = idle_life
         self._rng = random.Random(seed)
-        self._shapes = np.array([[spec.visemes[v].get(k, 1.0 if k == "width" else 0.0) for k in MOUTH_KEYS]
-                                 for v in VISEMES], np.float32)
+        self.set_spec(spec)
         self.state = "idle"
         self.expression = "neutral"
         self.intensity = 1.0
         self._face = dict.fromkeys(FACE_KEYS, 0.0)
+        self._expressions = {"neutral": 1.0}
+        self._weights = np.zeros(len(VISEMES), np.float32)
         self._mouth = self._shapes[0].copy()
         self._visemes: np.ndarray | None = None
         self._clock: Clock | None = None
@@ -66,6 +67,14 @@ class AvatarController:
         self._halo = 0.0
 
     # --- inputs (Qt thread unless noted) ---
+    def set_spec(self, spec: AvatarSpec) -> None:
+        """Use another avatar's viseme shapes and expressions (state and clock are kept)."""
+        self.spec = spec
+        self._shapes = np.array([[spec.visemes[v].get(k, 1.0 if k == "width" else 0.0) for k in MOUTH_KEYS]
+                                 for v in VISEMES], np.float32)
+        if getattr(self, "expression", "neutral") not in spec.expressions:
+            self.expression = "neutral"
+
     def set_state(self, state: str) -> None:
         if state not in STATES:
             raise ValueError(f"unknown state {state!r}; known: {', '.join(STATES)}")
@@ -119,6 +128,7 @@ class AvatarController:
         dt = 0.0 if self._last is None else min(max(now - self._last, 0.0), 0.25)
         self._last = now
         weights = self.current_visemes()
+        self._weights = weights
         total = float(weights.sum())
         mouth = weights @ self._shapes + (max(0.0, 1.0 - total)) * self._shapes[0]
         if self._clock is not None and self._visemes is None and self._clock() is None:
@@ -144,6 +154,9 @@ class AvatarController:
             target["brow_inner"] += 0.15
         for key in FACE_KEYS:
             self._face[key] = _approach(self._face[key], target[key], dt, 0.12)
+        for name in set(self._expressions) | {self.expression}:
+            goal = self.intensity if name == self.expression else 0.0
+            self._expressions[name] = _approach(self._expressions.get(name, 0.0), goal, dt, 0.12)
 
     def _idle(self, now: float) -> tuple[float, float, float, float, float, float]:
         """Head offset x/y, yaw, pitch, roll and breathing phase from slow incommensurate waves."""
@@ -210,6 +223,8 @@ class AvatarController:
             "u_mouth1": (float(m[4]), float(m[5]), float(m[6]), float(m[7])),
             "u_mouth2": (float(m[8]), f["corner_down"], 0.0, 0.0),
             "u_halo": (self._halo, halo_mode, now * (2.4 if halo_mode == 2.0 else 3.0), 0.0),
+            "visemes": tuple(float(w) for w in self._weights),
+            "expressions": dict(self._expressions),
         }
 
     @property

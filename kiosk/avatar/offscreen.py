@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.avatar.scene import Framebuffer, GLError
+from kiosk.avatar.spec import AvatarSpec
 
 GL_FORMAT = (3, 3)
 
@@ -27,7 +28,11 @@ def _free_display() -> int:
 
 
 def ensure_display() -> subprocess.Popen | None:
-    """Start Xvfb (1920x1080x24) if DISPLAY is unset; the caller terminates the returned process."""
+    """Start Xvfb (1920x1080x24) if DISPLAY is unset.
+
+    The server ends by itself when its last client disconnects (``-terminate``): killing it while Qt is
+    still connected makes Qt abort the process, so callers normally leave it alone.
+    """
     if os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
         return None
@@ -35,7 +40,7 @@ def ensure_display() -> subprocess.Popen | None:
         raise GLError("no display and no Xvfb to render offscreen", fix="install the Debian package xvfb")
     number = _free_display()
     process = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+        ["Xvfb", f":{number}", "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-terminate"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10.0
@@ -63,10 +68,10 @@ def set_default_format() -> None:
 class OffscreenRenderer:
     """A GL context of its own and a framebuffer of ``width`` x ``height``; needs a QGuiApplication."""
 
-    def __init__(self, constants: dict, width: int, height: int) -> None:
+    def __init__(self, spec: AvatarSpec, width: int, height: int) -> None:
         from PySide6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext, QSurfaceFormat
 
-        from kiosk.avatar.scene import Scene
+        from kiosk.avatar.mesh_scene import make_scene
 
         if QGuiApplication.instance() is None:
             raise GLError("create the QApplication before an OffscreenRenderer")
@@ -80,7 +85,7 @@ class OffscreenRenderer:
         self._surface.create()
         if not self._context.makeCurrent(self._surface):
             raise GLError("cannot make the OpenGL context current")
-        self.scene = Scene(constants)
+        self.scene = make_scene(spec)
         self.scene.initialize()
         self._target = Framebuffer(width, height)
 

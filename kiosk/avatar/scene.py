@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from OpenGL import GL
 
-from kiosk.avatar.shader_face import FRAGMENT, VERTEX
+from kiosk.avatar.shader_face import EYES_BOX, HEAD_BOX, HEAD_Y, MOUTH_BOX, VERTEX, fragment
 from kiosk.errors import KioskError
 
 MIN_GL = (3, 3)
@@ -83,39 +83,134 @@ class Framebuffer:
         GL.glDeleteRenderbuffers(1, [self.rbo])
 
 
+class TextureTarget:
+    """A framebuffer whose colour is a texture that later passes sample."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.texture = GL.glGenTextures(1)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self.texture)
+        GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA8, width, height, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, None)
+        for key, value in ((GL.GL_TEXTURE_MIN_FILTER, GL.GL_LINEAR), (GL.GL_TEXTURE_MAG_FILTER, GL.GL_LINEAR),
+                           (GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE), (GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)):
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, key, value)
+        self.fbo = GL.glGenFramebuffers(1)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.fbo)
+        GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, self.texture, 0)
+        if GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER) != GL.GL_FRAMEBUFFER_COMPLETE:
+            raise GLError(f"cannot create a {width}x{height} texture framebuffer")
+
+    def delete(self) -> None:
+        GL.glDeleteFramebuffers(1, [self.fbo])
+        GL.glDeleteTextures(1, [self.texture])
+
+
+class _Program:
+    def __init__(self, source: str) -> None:
+        self.id = build_program(VERTEX, source)
+        self.locations: dict[str, int] = {}
+        for index in range(GL.glGetProgramiv(self.id, GL.GL_ACTIVE_UNIFORMS)):
+            name = GL.glGetActiveUniform(self.id, index)[0].decode()
+            self.locations[name] = GL.glGetUniformLocation(self.id, name)
+
+    def upload(self, values: Mapping[str, Sequence[float] | float]) -> None:
+        setters = (None, GL.glUniform1f, GL.glUniform2f, GL.glUniform3f, GL.glUniform4f)
+        for name, value in values.items():
+            location = self.locations.get(name, -1)
+            if location < 0:
+                continue
+            if name in ("u_pass", "u_cache"):
+                GL.glUniform1i(location, int(value))  # type: ignore[arg-type]
+                continue
+            components = (value,) if isinstance(value, int | float) else tuple(value)
+            setters[len(components)](location, *components)  # type: ignore[misc]
+
+
 class Scene:
     """The avatar's GL resources and its per-frame drawing."""
 
     def __init__(self, constants: Mapping[str, Sequence[float]]) -> None:
-        self.constants = dict(constants)  # colours and style: uploaded when they change
-        self.program = 0
+        self.constants = dict(constants)  # colours, style, framing: uploaded when they change
+        self._programs: dict[str, _Program] = {}
         self._vao = 0
-        self._locations: dict[str, int] = {}
         self._internal: Framebuffer | None = None
+        self._cache: TextureTarget | None = None
         self._constants_dirty = True
+        self._built_style: tuple[int, bool] = (0, False)
         self.gl_version: tuple[int, int] = (0, 0)
+
+    @property
+    def program(self) -> int:
+        """Non-zero once initialised."""
+        return self._programs["head"].id if self._programs else 0
 
     def initialize(self) -> None:
         self.gl_version = check_gl_version()
-        self.program = build_program(VERTEX, FRAGMENT)
+        self._build_programs()
         self._vao = GL.glGenVertexArrays(1)
-        count = GL.glGetProgramiv(self.program, GL.GL_ACTIVE_UNIFORMS)
-        for index in range(count):
-            name = GL.glGetActiveUniform(self.program, index)[0].decode()
-            self._locations[name] = GL.glGetUniformLocation(self.program, name)
 
-    def set_constants(self, constants: Mapping[str, Sequence[float]]) -> None:
-        self.constants = dict(constants)
+    def _style(self) -> tuple[int, bool]:
+        style = self.constants.get("u_style", (0.0, 0.0, 0.0, 1.0))
+        return int(style[0]), bool(style[2])
+
+    def _build_programs(self) -> None:
+        """One program per screen region, with the avatar's hair and beard fixed at compile time."""
+        for program in self._programs.values():
+            GL.glDeleteProgram(program.id)
+        hair, beard = self._style()
+        self._built_style = (hair, beard)
+        self._programs = {
+            "backdrop": _Program(fragment(head=False)),
+            "head": _Program(fragment(head=True, hair=hair, beard=beard)),
+            "eyes": _Program(fragment(head=True, eyes=True, hair=hair, beard=beard)),
+            "mouth": _Program(fragment(head=True, mouth=True, hair=hair, beard=beard)),
+        }
         self._constants_dirty = True
 
-    def _upload(self, values: Mapping[str, Sequence[float] | float]) -> None:
-        setters = (None, GL.glUniform1f, GL.glUniform2f, GL.glUniform3f, GL.glUniform4f)
-        for name, value in values.items():
-            location = self._locations.get(name, -1)
-            if location < 0:
-                continue
-            components = (value,) if isinstance(value, int | float) else tuple(value)
-            setters[len(components)](location, *components)  # type: ignore[misc]
+    def set_constants(self, constants: Mapping[str, Sequence[float]]) -> None:
+        """New colours or style (another avatar); call with the context current if initialised."""
+        self.constants = dict(constants)
+        self._constants_dirty = True
+        self._drop_cache()
+        if self._programs and self._style() != self._built_style:
+            self._build_programs()
+
+    def _drop_cache(self) -> None:
+        if self._cache is not None:
+            self._cache.delete()
+            self._cache = None
+
+    def _region(self, box: tuple[float, float, float, float], frame: Mapping, width: int, height: int) -> tuple[int, int, int, int]:
+        """A head-local box as a pixel rectangle (x, y, w, h) with margins for motion and roll."""
+        head = frame.get("u_head", (0.0, 0.0, 0.0, 0.0))
+        cx, cy, zoom = self.constants.get("u_framing", (0.0, 0.0, 1.0))
+        hx, hy, yaw, pitch = (float(v) for v in head)  # type: ignore[union-attr]
+        px, py = 0.07 * yaw, 0.07 * pitch
+        margin = 0.03 + 0.6 * abs(float(frame.get("u_pose", (0.0, 0.0))[0]))  # type: ignore[index]
+        x0, y0 = box[0] + hx + min(px, 0.0) - margin, box[1] + hy + HEAD_Y + min(py, 0.0) - margin
+        x1, y1 = box[2] + hx + max(px, 0.0) + margin, box[3] + hy + HEAD_Y + max(py, 0.0) + margin
+        unit = height / 2.0 * zoom
+
+        def to_px(x: float, y: float) -> tuple[float, float]:
+            return width / 2.0 + (x - cx) * unit, height / 2.0 + (y - cy) * unit
+
+        (a, b), (c, d) = to_px(x0, y0), to_px(x1, y1)
+        left, bottom = max(0, int(a)), max(0, int(b))
+        right, top = min(width, int(c) + 2), min(height, int(d) + 2)
+        return left, bottom, max(0, right - left), max(0, top - bottom)
+
+    def _draw(self, name: str, frame: Mapping, region: tuple[int, int, int, int] | None = None) -> None:
+        program = self._programs[name]
+        GL.glUseProgram(program.id)
+        program.upload(frame)
+        if region is None:
+            GL.glDisable(GL.GL_SCISSOR_TEST)
+        else:
+            if region[2] <= 0 or region[3] <= 0:
+                return
+            GL.glEnable(GL.GL_SCISSOR_TEST)
+            GL.glScissor(*region)
+        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
 
     def render(self, frame: Mapping[str, Sequence[float] | float], width: int, height: int,
                target: int = 0, scale: float = 1.0) -> None:
@@ -132,18 +227,30 @@ class Scene:
                     self._internal.delete()
                 self._internal = Framebuffer(inner_w, inner_h)
             draw_to = self._internal.fbo
-        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, draw_to)
         GL.glViewport(0, 0, inner_w, inner_h)
         GL.glDisable(GL.GL_DEPTH_TEST)
         GL.glDisable(GL.GL_BLEND)
-        GL.glUseProgram(self.program)
-        if self._constants_dirty:
-            self._upload(self.constants)
-            self._constants_dirty = False
-        self._upload({"u_res": (float(inner_w), float(inner_h))})
-        self._upload(frame)
         GL.glBindVertexArray(self._vao)
-        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
+        fixed = {"u_res": (float(inner_w), float(inner_h)), "u_cache": 0}
+        if self._constants_dirty:
+            for program in self._programs.values():
+                GL.glUseProgram(program.id)
+                program.upload(self.constants)
+            self._constants_dirty = False
+        if self._cache is None or (self._cache.width, self._cache.height) != (inner_w, inner_h):
+            self._drop_cache()
+            self._cache = TextureTarget(inner_w, inner_h)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self._cache.fbo)
+            self._draw("backdrop", {**fixed, "u_pass": 0})
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, draw_to)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self._cache.texture)
+        values = {**fixed, "u_pass": 1, **frame}
+        self._draw("backdrop", values)
+        self._draw("head", values, self._region(HEAD_BOX, frame, inner_w, inner_h))
+        self._draw("eyes", values, self._region(EYES_BOX, frame, inner_w, inner_h))
+        self._draw("mouth", values, self._region(MOUTH_BOX, frame, inner_w, inner_h))
+        GL.glDisable(GL.GL_SCISSOR_TEST)
         GL.glBindVertexArray(0)
         GL.glUseProgram(0)
         if draw_to != target:
@@ -153,10 +260,12 @@ class Scene:
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
 
     def release(self) -> None:
+        self._drop_cache()
         if self._internal is not None:
             self._internal.delete()
             self._internal = None
-        if self.program:
-            GL.glDeleteProgram(self.program)
+        for program in self._programs.values():
+            GL.glDeleteProgram(program.id)
+        if self._programs:
             GL.glDeleteVertexArrays(1, [self._vao])
-            self.program = 0
+        self._programs = {}

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -114,7 +115,7 @@ def run_bench(turns: int = 20, as_json: bool = False, persona_path=None, naive: 
         ]
         layers[name] = _stats(values)
     answered = sum(1 for _, r in records if r.outcome == "answered")
-    report = {
+    report: dict[str, Any] = {
         "turns": turns,
         "answered": answered,
         "ready_s": round(ready_s, 2),

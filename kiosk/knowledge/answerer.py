@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 from kiosk.knowledge.embed import Embedder, shared_embedder
 from kiosk.knowledge.guard import invented, is_manipulation, leaks, says_not_known, sentences
-from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic
-from kiosk.knowledge.text import specifics
+from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic, subject_words
+from kiosk.knowledge.synonyms import GROUPS, expand
+from kiosk.knowledge.text import NUMBER_WORDS, specifics
 from kiosk.llm.base import ChatMessage, LLMEngine
 from kiosk.llm.prompt import PromptBuilder
 from kiosk.persona.schema import Persona
@@ -26,7 +27,8 @@ from kiosk.persona.schema import Persona
 # Curated match: a clear winner, or a very close paraphrase (tuned on tests/knowledge/data/*-dev.toml).
 CURATED_MIN, CURATED_MARGIN = 0.45, 0.20
 CURATED_SURE, CURATED_SURE_MARGIN = 0.70, 0.03
-DECLINE_MIN = 0.45
+CURATED_UNKNOWN_SUBJECT = 0.85  # below this, a question about something the file never mentions is no match
+DECLINE_MIN = 0.60
 FACT_MIN = 0.35  # a fact this similar is worth showing the model
 FACTS_SHOWN = 3
 FALLBACK_FACT_MIN = 0.55  # the model's answer failed the guard: speak this relevant a fact verbatim
@@ -38,6 +40,23 @@ _VENUE = re.compile(
     r"can i|phone|email|address|wifi|parking|stock|available|deliver|delivery|sale|discount|warranty)\b",
     re.IGNORECASE,
 )
+
+
+_QUANTITY_ASKED = re.compile(r"\b(how much|how many|how long|how late|how early|what time|price|cost|costs|fee)\b", re.IGNORECASE)
+_QUANTITY_SAID = re.compile(r"\d|\b(" + "|".join(n for n in NUMBER_WORDS if n != "zero") + r")\b", re.IGNORECASE)
+
+
+SMALL_TALK = re.compile(
+    r"^\W*(hello|hi|hey|good (morning|afternoon|evening)|how are you|thanks|thank you|bye|goodbye|nice)\b", re.IGNORECASE
+)
+
+
+def asks_quantity(question: str) -> bool:
+    return bool(_QUANTITY_ASKED.search(question))
+
+
+def has_quantity(answer: str) -> bool:
+    return bool(_QUANTITY_SAID.search(answer))
 
 
 def is_venue_question(question: str) -> bool:
@@ -74,6 +93,10 @@ class GroundedPrompts(PromptBuilder):
         parts = [[p.strip() for p in t.split(",") if p.strip()] for t in knowledge.decline_topics]
         self.topics = SemanticIndex(self.embedder, [[t, *p, *sum((split_topic(x) for x in p), [])] for t, p in zip(knowledge.decline_topics, parts, strict=True)], 0)
         self._topic_words = [[content_words(x) for x in p] for p in parts]
+        known = [*knowledge.facts, *(q for qa in knowledge.qa for q in qa.questions), *(qa.answer for qa in knowledge.qa)]
+        self._vocabulary = set().union(*(content_words(expand(t)) for t in known), content_words(persona.name))
+        self._vocabulary |= {w for canonical, group in GROUPS.items() for w in (canonical, *group) if " " not in w}
+        self._entry_words = [set().union(*(content_words(expand(t)) for t in [*qa.questions, qa.answer])) for qa in knowledge.qa]
         self._system = grounded_system_prompt(persona)
         self._plans: OrderedDict[str, Plan] = OrderedDict()
         self._lock = threading.Lock()
@@ -100,12 +123,14 @@ class GroundedPrompts(PromptBuilder):
         knowledge = self.persona.knowledge
         if is_manipulation(question):
             return Decision("manipulation", knowledge.decline_line)
-        if self._declined(question):
-            return Decision("decline", knowledge.decline_line)
         hit = self.match(question)
         if hit is not None:
             return Decision("curated", knowledge.qa[hit.index].answer, hit.index, hit.score)
-        if is_venue_question(question) and not any(s >= FACT_MIN for _, s in self.facts.top(question, 1)):
+        if self._declined(question):
+            return Decision("decline", knowledge.decline_line)
+        if is_venue_question(question) and (
+            self.unknown_subjects(question) or not any(s >= FACT_MIN for _, s in self.facts.top(question, 1))
+        ):
             return Decision("unknown", knowledge.unknown_line)
         return Decision("model")
 
@@ -115,11 +140,23 @@ class GroundedPrompts(PromptBuilder):
         if hit is None:
             return None
         margin = hit.score - hit.runner_up
+        if hit.score < CURATED_UNKNOWN_SUBJECT and asks_quantity(question) and subject_words(expand(question)) - self._entry_words[hit.index]:
+            # "what time does the gift shop close" is not answered by the museum's hours
+            return None
+        if SMALL_TALK.search(question) and not subject_words(question):
+            return None
         if (hit.score >= CURATED_MIN and margin >= CURATED_MARGIN) or (
             hit.score >= CURATED_SURE and margin >= CURATED_SURE_MARGIN
         ):
+            # "how much is a coffee" is not answered by "the cafe is on the ground floor"
+            if asks_quantity(question) and not has_quantity(self.persona.knowledge.qa[hit.index].answer):
+                return None
             return hit
         return None
+
+    def unknown_subjects(self, question: str) -> set[str]:
+        """Words naming what the question is about that appear nowhere in the persona's knowledge."""
+        return subject_words(question) - self._vocabulary
 
     def _declined(self, question: str) -> bool:
         asked = content_words(question)

@@ -14,11 +14,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from kiosk.knowledge.embed import Embedder
+from kiosk.knowledge.synonyms import expand
 from kiosk.knowledge.text import words
 
 # Words too common to say anything about which entry a question means.
 STOP = set(
     ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "about", "as", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "have", "has", "had", "i", "you", "he", "she", "it", "we", "they", "me", "my", "your", "our", "their", "this", "that", "these", "those", "there", "here", "what", "when", "where", "which", "who", "whom", "whose", "why", "how", "please", "thanks", "thank", "hi", "hello", "hey", "any", "some", "get", "got", "just", "also", "so", "not", "no", "yes", "too", "very", "much", "many", "more", "most", "tell", "know", "want", "need", "like", "let", "us", "one"]
+)
+
+
+# Words that say what kind of answer is wanted, not what it is about: never "unknown subjects".
+GENERIC = set(
+    """old big small long far near nearest close closest fast slow time times today tomorrow tonight morning
+    afternoon evening week day days now later soon next last new good best nice better make makes made thing
+    things stuff guy guys someone somebody somewhere anywhere anything something everything need needs look
+    looking find buy see use go going come take put leave allowed ok okay fine able way kind type sort much
+    many lot little number size people person visitor visitors place here around inside outside first start
+    work works happen give say said think sure still else other another move moving run running visit get
+    store join bring keep want help""".split()
 )
 
 
@@ -32,12 +45,18 @@ class Hit:
 def _stem(word: str) -> str:
     for suffix in ("ing", "ies", "es", "s", "ed"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
+            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
 def content_words(text: str) -> set[str]:
     return {_stem(w) for w in words(text) if w not in STOP and not w.isdigit()}
+
+
+def subject_words(text: str) -> set[str]:
+    """Content words that name what a question is about (``GENERIC`` question words left out)."""
+    return {_stem(w) for w in words(text) if w not in STOP and w not in GENERIC and not w.isdigit()}
 
 
 class SemanticIndex:
@@ -50,11 +69,11 @@ class SemanticIndex:
         texts: list[str] = []
         for index, descriptions in enumerate(entries):
             for text in descriptions:
-                texts.append(text)
+                texts.append(expand(text))
                 self._owner.append(index)
         self.count = len(entries)
         self._vectors = embedder.embed(texts) if texts else np.zeros((0, 384), np.float32)
-        self._words = [set().union(*(content_words(t) for t in d)) if d else set() for d in entries]
+        self._words = [set().union(*(content_words(expand(t)) for t in d)) if d else set() for d in entries]
         frequency: Counter[str] = Counter(w for ws in self._words for w in ws)
         self._idf = {w: math.log(1 + self.count / n) for w, n in frequency.items()}
 
@@ -62,6 +81,7 @@ class SemanticIndex:
         out = np.full(self.count, -1.0, np.float32)
         if not self.count:
             return out
+        question = expand(question)
         similarity = self._vectors @ self.embedder.embed([question])[0]
         np.maximum.at(out, np.array(self._owner), similarity)
         asked = content_words(question)

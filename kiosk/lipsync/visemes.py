@@ -19,6 +19,7 @@ import numpy as np
 from kiosk.lipsync.phonemes import VISEME_INDEX, VISEMES, viseme_of
 
 SIL = VISEME_INDEX["sil"]
+CLOSURE = VISEME_INDEX["PP"]
 
 # How firmly a viseme holds its shape against its neighbours: lips must close for p/b/m and touch the
 # teeth for f/v, while tongue-only consonants (t, k, n) borrow the shape of the vowels around them.
@@ -26,7 +27,32 @@ DOMINANCE: dict[str, float] = {
     "sil": 1.0, "PP": 2.0, "FF": 1.6, "TH": 0.9, "DD": 0.45, "kk": 0.35, "CH": 1.0, "SS": 0.7,
     "nn": 0.45, "RR": 0.8, "aa": 1.0, "E": 0.9, "I": 0.9, "O": 1.2, "U": 1.3,
 }
+RELEASES = {"PP", "FF"}  # lips part at once when these are released
 SHORT_PAUSE_S = 0.08  # pauses shorter than this (word gaps) let the mouth relax only partly
+# espeak's stress marks come out of Piper as symbols with durations of their own: that time is heard
+# as the next sound. Length marks lengthen the sound before them.
+STRESS = {"ˈ", "ˌ"}
+LENGTH = {"ː", "ˑ"}
+
+
+def _merged(phonemes: Sequence[PhonemeLike]) -> list[tuple[str, float, float]]:
+    """(phoneme, start, end) with stress and length marks folded into the sounds they belong to."""
+    out: list[list] = []
+    carry: float | None = None  # start of pending stress marks
+    for p in sorted(phonemes, key=lambda p: p.start):
+        if p.duration <= 0.0:
+            continue
+        start, end = float(p.start), float(p.start + p.duration)
+        if p.phoneme in STRESS:
+            carry = start if carry is None else carry
+            continue
+        if p.phoneme in LENGTH and out:
+            out[-1][2] = max(out[-1][2], end)
+            continue
+        if carry is not None:
+            start, carry = carry, None
+        out.append([p.phoneme, start, end])
+    return [(name, start, end) for name, start, end in out]
 
 
 class PhonemeLike(Protocol):
@@ -110,18 +136,16 @@ def track_from_phonemes(
     t = np.arange(frames) / fps
     segments: list[tuple[float, float, int, float, float, float]] = []  # start, end, viseme, strength, rise, fall
     last_end = 0.0
-    for p in sorted(phonemes, key=lambda p: p.start):
-        if p.duration <= 0.0:
-            continue
-        name = viseme_of(p.phoneme)
-        start, end = float(p.start), float(p.start + p.duration)
+    for phoneme, start, end in _merged(phonemes):
+        name = viseme_of(phoneme)
+        length = end - start
         if start - last_end > 1e-3:  # a gap in the alignment is silence
             segments.append((last_end, start, SIL, 1.0, 0.03, 0.03))
         strength = DOMINANCE[name]
-        if name == "sil" and p.duration < SHORT_PAUSE_S:
+        if name == "sil" and length < SHORT_PAUSE_S:
             strength = 0.25
-        rise = anticipation_s + 0.15 * p.duration  # how far ahead the lips start moving
-        fall = 0.025 + 0.15 * p.duration
+        rise = anticipation_s + 0.15 * length  # how far ahead the lips start moving
+        fall = 0.012 if name in RELEASES else 0.025 + 0.15 * length
         segments.append((start, end, VISEME_INDEX[name], strength, rise, fall))
         last_end = max(last_end, end)
     segments.insert(0, (-1.0, min((s[0] for s in segments), default=duration), SIL, 1.0, 0.02, 0.02))
@@ -142,6 +166,12 @@ def track_from_phonemes(
         weights[lo:hi, index] += dominance
         total[lo:hi] += dominance
     weights /= total[:, None]
+    for start, end, index, *_ in segments:  # lips must really meet for p, b, m
+        if index == CLOSURE:
+            core = (t >= start + 0.2 * (end - start)) & (t <= end - 0.2 * (end - start))
+            hold = np.clip((0.95 - weights[core, index]) / (1.0 - weights[core, index] + 1e-9), 0.0, 1.0)
+            weights[core] *= (1.0 - hold)[:, None]
+            weights[core, index] += hold
     weights = _gaussian_smooth(weights, smoothing_s * fps)
     weights[-1] = 0.0
     weights[-1, SIL] = 1.0

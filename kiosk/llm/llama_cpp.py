@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from kiosk import models
 from kiosk.errors import EngineError, ModelError
@@ -43,7 +44,7 @@ class LlamaCppLLM:
 
     def __init__(self, settings: LlamaCppSettings) -> None:
         self.settings = settings
-        self._llama = None
+        self._llama: Any = None
 
     def model_path(self):
         if self.settings.model is None:

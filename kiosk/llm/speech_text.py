@@ -88,7 +88,7 @@ class ClauseSplitter:
         if self.done:
             return []
         self._buffer += piece
-        out = []
+        out: list[str] = []
         while not self.done:
             cut = self._find_cut()
             if cut is None:

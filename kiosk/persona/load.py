@@ -142,6 +142,8 @@ def _message(item: dict[str, Any], loc: tuple[Any, ...], data: Any) -> str:
         "greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
         "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt"),
     }
+    if loc == ("schema_version",) and kind == "less_than_equal":
+        return f"this file is for a newer kiosk (schema_version {value}); this kiosk reads versions 1 to {SCHEMA_VERSION}"
     if kind in bounds:
         words, name = bounds[kind]
         return f"{_found(value)} is out of range; allowed: {words} {ctx.get(name)}"

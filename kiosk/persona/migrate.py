@@ -31,12 +31,27 @@ def _v1_to_v2(data: Data) -> Data:
 MIGRATIONS: dict[int, Callable[[Data], Data]] = {1: _v1_to_v2}
 
 
+ENGINE_DEFAULTS = {"asr": "whisper", "llm": "llama_cpp", "tts": "piper"}
+
+
+def fill_engine_tags(data: Data) -> Data:
+    """An `[engines.llm]` table without `engine = ...` means the default engine, as when it is absent."""
+    engines = data.get("engines")
+    if isinstance(engines, dict):
+        for name, default in ENGINE_DEFAULTS.items():
+            section = engines.get(name)
+            if isinstance(section, dict) and "engine" not in section:
+                section["engine"] = default
+    return data
+
+
 def migrate(data: Data) -> tuple[Data, int | None]:
     """Bring ``data`` up to SCHEMA_VERSION; returns it and the version it was written for (None if current).
 
     A missing ``schema_version`` means the current one (a minimal persona is a few lines). Versions
     that are not integers or newer than this kiosk are left for validation to report.
     """
+    data = fill_engine_tags(data)
     version = data.get("schema_version", SCHEMA_VERSION)
     if not isinstance(version, int) or isinstance(version, bool) or version >= SCHEMA_VERSION or version < 1:
         return data, None

@@ -141,6 +141,7 @@ class Conversation:
             started = any(e.kind == "start" for e in events)
             if started:
                 start = next(e for e in events if e.kind == "start")
+                assert start.audio is not None
                 self.recognize.put(StreamAudio(start.audio, start=True))
             else:
                 self.recognize.put(StreamAudio(block))
@@ -158,6 +159,7 @@ class Conversation:
         if event.kind == "start":
             self._notify(TurnEvent("listening", 0, {"at": event.time}))
         elif event.kind == "early" and not self.asr.streaming:
+            assert event.audio is not None
             turn = self.turns.new_turn()
             timeline = self.turns.timeline(turn)
             timeline.mark("vad_speech_end", event.speech_end)
@@ -167,13 +169,16 @@ class Conversation:
             self.recognize.put(Utterance(turn, event.audio, speculative=True))
         elif event.kind == "resume":
             with self._lock:
-                turn, self._pending = self._pending, None
-            if turn is not None:
-                self.turns.cancel(turn)
+                pending, self._pending = self._pending, None
+            if pending is not None:
+                self.turns.cancel(pending)
         elif event.kind == "end":
+            assert event.audio is not None
             with self._lock:
-                turn, self._pending = self._pending, None
-            if turn is None or not self.turns.is_live(turn):
+                pending, self._pending = self._pending, None
+            if pending is not None and self.turns.is_live(pending):
+                turn = pending
+            else:
                 turn = self.turns.new_turn()
                 self.turns.timeline(turn).mark("vad_speech_end", event.speech_end)
                 self.recognize.put(Utterance(turn, event.audio, speculative=False))

@@ -44,7 +44,7 @@ class RecognizeStage(Stage):
     def __init__(self, turns: TurnControl, engine: ASREngine, emit: Emit, notify: Notify) -> None:
         super().__init__(turns)
         self.engine, self.emit, self.notify = engine, emit, notify
-        self._stream = None
+        self._stream: Any = None
 
     def handle(self, message: Utterance | StreamAudio) -> None:
         if isinstance(message, StreamAudio):

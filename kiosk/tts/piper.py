@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from kiosk import models, paths
 from kiosk.errors import EngineError, ModelError
@@ -94,9 +95,9 @@ class PiperTTS:
 
     def __init__(self, settings: PiperSettings) -> None:
         self.settings = settings
-        self._voice = None
+        self._voice: Any = None
         self._session: _CancellableSession | None = None
-        self._syn = None
+        self._syn: Any = None
         self.sample_rate = 22050
         self.aligned = False
 

@@ -1,0 +1,63 @@
+"""`kiosk` with no subcommand: the kiosk application."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from kiosk import paths
+from kiosk.errors import KioskError
+
+
+def persona_path(explicit: Path | None) -> Path | None:
+    """--persona, else $KIOSK_PERSONA, else persona.toml in the kiosk's config folder, else the embedded default."""
+    if explicit is not None:
+        return explicit
+    if os.environ.get("KIOSK_PERSONA"):
+        return Path(os.environ["KIOSK_PERSONA"])
+    staff_file = paths.config_dir() / "persona.toml"
+    return staff_file if staff_file.exists() else None
+
+
+def run_app(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Start the kiosk (fullscreen).")
+    parser.add_argument("--windowed", action="store_true", help="a normal window, for development")
+    parser.add_argument("--persona", type=Path, help="persona file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    args = parser.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from kiosk.avatar.spec import load_avatar
+    from kiosk.persona import load_persona
+
+    try:
+        persona = load_persona(persona_path(args.persona))
+        avatar = load_avatar(persona.avatar.name)
+    except KioskError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+
+    from PySide6.QtGui import QSurfaceFormat
+    from PySide6.QtWidgets import QApplication
+
+    surface = QSurfaceFormat()
+    surface.setVersion(3, 3)
+    surface.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    surface.setSwapInterval(1)
+    QSurfaceFormat.setDefaultFormat(surface)  # must precede the QApplication
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+
+    from kiosk.app.window import KioskWindow
+
+    window = KioskWindow(persona, avatar, kiosk_mode=not args.windowed)
+    if args.windowed:
+        window.resize(1280, 720)
+        window.show()
+    else:
+        window.showFullScreen()
+    window.start()
+    return int(app.exec())

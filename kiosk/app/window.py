@@ -1,0 +1,180 @@
+"""The kiosk window: the avatar full screen, captions over it, a status line for staff-facing problems."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+
+from kiosk.app.bridge import EventBridge
+from kiosk.audio.sinks import Speaker
+from kiosk.audio.sources import FrameQueue, Microphone
+from kiosk.avatar.spec import AvatarSpec
+from kiosk.avatar.widget import AvatarWidget
+from kiosk.errors import KioskError
+from kiosk.persona.schema import Persona
+from kiosk.pipeline.conversation import Conversation
+from kiosk.pipeline.messages import SpeechChunk, TurnEvent
+
+log = logging.getLogger(__name__)
+
+CAPTION_STYLE = (
+    "QLabel { color: white; background-color: rgba(0, 0, 0, 150); border-radius: 18px; padding: 18px 28px; }"
+)
+STATUS_STYLE = "QLabel { color: #ffd27f; background-color: rgba(40, 20, 0, 190); padding: 10px 18px; }"
+
+
+class KioskWindow(QMainWindow):
+    def __init__(self, persona: Persona, avatar: AvatarSpec, kiosk_mode: bool = True) -> None:
+        super().__init__()
+        self.persona = persona
+        self.kiosk_mode = kiosk_mode
+        self.conversation: Conversation | None = None
+        self.microphone: Microphone | None = None
+        self.speaker: Speaker | None = None
+        self._allow_close = not kiosk_mode
+        self.bridge = EventBridge()
+        self.bridge.turn_event.connect(self.on_event)
+        self.bridge.ready.connect(self._on_ready)
+        self.bridge.failed.connect(self.show_status)
+
+        self.avatar = AvatarWidget(avatar)
+        self.avatar.failed.connect(self.show_status)
+        self.setCentralWidget(self.avatar)
+        overlay = QWidget(self.avatar)
+        overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        layout = QVBoxLayout(overlay)
+        self.status = QLabel("")
+        self.status.setStyleSheet(STATUS_STYLE)
+        self.status.setWordWrap(True)
+        self.status.hide()
+        self.caption = QLabel(persona.attract_lines[0] if persona.attract_lines else "")
+        self.caption.setStyleSheet(CAPTION_STYLE)
+        self.caption.setWordWrap(True)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = QFont()
+        font.setPointSize(28)
+        self.caption.setFont(font)
+        layout.addWidget(self.status, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addStretch(1)
+        layout.addWidget(self.caption, 0, Qt.AlignmentFlag.AlignBottom)
+        self._overlay = overlay
+        self.caption.setVisible(persona.kiosk.captions)
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setSingleShot(True)
+        self._idle_timer.timeout.connect(self._idle)
+        # Staff leave kiosk mode with Ctrl+Alt+Shift+Q; the usual exit keys are swallowed.
+        QShortcut(QKeySequence("Ctrl+Alt+Shift+Q"), self).activated.connect(self._staff_quit)
+        if kiosk_mode:
+            self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
+            self.setCursor(Qt.CursorShape.BlankCursor)
+        self.setWindowTitle(f"Kiosk - {persona.name}")
+        self.show_status("Starting up...")
+
+    # ---- start-up (engines load off the Qt thread) ----------------------------------------------
+    def start(self) -> None:
+        threading.Thread(target=self._load, name="load-engines", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            conversation = Conversation(self.persona)
+            conversation.load()
+        except KioskError as exc:
+            self.bridge.failed.emit(f"The kiosk cannot start: {exc}")
+            return
+        self.bridge.ready.emit(conversation)
+
+    def _on_ready(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        conversation.observers.append(self.bridge)
+        frames = FrameQueue()
+        conversation.start(frames)
+        assert conversation.playback is not None
+        audio = self.persona.audio
+        problems = []
+        try:
+            self.speaker = Speaker(conversation.playback, audio.output_device)
+            self.speaker.start()
+        except KioskError as exc:
+            problems.append(str(exc))
+        # the buffer's position runs ahead of what is heard by the device's output latency
+        latency = self.speaker.latency if self.speaker is not None else 0.0
+        self.avatar.controller.set_clock(conversation.playback.position, latency_s=latency)
+        try:
+            self.microphone = Microphone(frames, audio.input_device)
+            self.microphone.start()
+        except KioskError as exc:
+            problems.append(str(exc))
+        if problems:
+            self.show_status("\n".join(problems))
+        else:
+            self.show_status("")
+
+    # ---- conversation events (Qt thread) ----------------------------------------------------------
+    def on_event(self, event: TurnEvent) -> None:
+        controller = self.avatar.controller
+        kind = event.kind
+        if kind != "chunk":
+            log.debug("event %s turn %s %s", kind, event.turn, event.data)
+        if kind == "listening":
+            controller.set_state("listening")
+            self._caption("...")
+        elif kind == "partial":
+            self._caption(str(event.data["text"]))
+        elif kind == "transcript":
+            self._caption(f"\u201c{event.data['text']}\u201d")
+        elif kind == "thinking":
+            controller.set_state("thinking")
+        elif kind == "speaking":
+            controller.set_state("speaking")
+        elif kind == "chunk":
+            chunk = event.data["chunk"]
+            if isinstance(chunk, SpeechChunk):
+                self._caption(chunk.text)
+        elif kind in ("done", "interrupted", "no_speech"):
+            controller.set_state("idle")
+            self._idle_timer.start(int(self.persona.kiosk.idle_timeout_s * 1000))
+        elif kind == "error":
+            log.warning("%s: %s", event.data.get("stage"), event.data.get("message"))
+
+    def _idle(self) -> None:
+        if self.conversation is not None and not self.conversation.speaking:
+            self.conversation.reset_session()
+            lines = self.persona.attract_lines
+            self._caption(lines[0] if lines else "")
+
+    def _caption(self, text: str) -> None:
+        self.caption.setText(text)
+
+    def show_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self._overlay.setGeometry(self.avatar.rect().adjusted(40, 30, -40, -40))
+
+    # ---- kiosk hardening ---------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if self.kiosk_mode and event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_F4, Qt.Key.Key_F11):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _staff_quit(self) -> None:
+        self._allow_close = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        if not self._allow_close:
+            event.ignore()
+            return
+        for device in (self.microphone, self.speaker):
+            if device is not None:
+                device.stop()
+        if self.conversation is not None:
+            self.conversation.stop()
+        event.accept()
