@@ -16,6 +16,7 @@ from OpenGL import GL
 from kiosk.avatar.gltf import HeadModel, MeshPart, load_model
 from kiosk.avatar.rig import channel_weights
 from kiosk.avatar.scene import Framebuffer, Scene, build_program, check_gl_version
+from kiosk.avatar.shader_face import HEAD_Y
 from kiosk.avatar.spec import AvatarError, AvatarSpec
 
 MESH_VERTEX = """
@@ -146,7 +147,7 @@ class MeshScene:
         low, high = self.model.bounds
         size = high - low
         if self.model.head is not None:
-            return self.model.head + np.array([0.0, 0.04 * size[1] / max(size[1], 1e-6), 0.0], np.float32), 0.55
+            return self.model.head + np.array([0.0, 0.06, 0.0], np.float32), 0.55  # metres: head and shoulders
         if size[1] > 1.6 * size[0]:  # a full figure: frame its top
             top = high[1] - 0.16 * size[1]
             return np.array([(low[0] + high[0]) / 2, top, (low[2] + high[2]) / 2], np.float32), 0.45 * size[1]
@@ -225,7 +226,7 @@ class MeshScene:
         half = self.height / 2.0 / zoom
         distance = half / math.tan(fovy / 2.0)
         view = np.eye(4, dtype=np.float32)
-        view[:3, 3] = (-cx * half, -cy * half, -distance)
+        view[:3, 3] = (-cx * half, (HEAD_Y - cy) * half, -distance)  # the head sits where the ring is
         mvp = perspective(fovy, aspect, distance * 0.05, distance * 20.0) @ view @ model
         return mvp.astype(np.float32), turn
 

@@ -89,12 +89,15 @@ class OffscreenRenderer:
         self.scene.initialize()
         self._target = Framebuffer(width, height)
 
-    def render(self, frame: dict, scale: float = 1.0) -> np.ndarray:
-        """One frame as an (height, width, 3) uint8 array, top row first."""
+    def render(self, frame: dict, scale: float = 1.0, keep: bool = False) -> np.ndarray:
+        """One frame as an (height, width, 3) uint8 array, top row first (``keep``: see Scene.render)."""
         from OpenGL import GL
 
         self._context.makeCurrent(self._surface)
-        self.scene.render(frame, self.width, self.height, target=self._target.fbo, scale=scale)
+        if keep:
+            self.scene.render(frame, self.width, self.height, target=self._target.fbo, scale=scale, keep=True)
+        else:
+            self.scene.render(frame, self.width, self.height, target=self._target.fbo, scale=scale)
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._target.fbo)
         GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
         data = GL.glReadPixels(0, 0, self.width, self.height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)

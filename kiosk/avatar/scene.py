@@ -64,6 +64,9 @@ def build_program(vertex: str, fragment: str) -> int:
     return program
 
 
+RING_REFRESH_S = 0.12  # with partial redraws, the ring's light is redrawn at most this often
+
+
 class Framebuffer:
     """A colour-only render target of a fixed size."""
 
@@ -137,6 +140,10 @@ class Scene:
         self._cache: TextureTarget | None = None
         self._constants_dirty = True
         self._built_style: tuple[int, bool] = (0, False)
+        self._kept: tuple = ()  # the layout last drawn in full, for partial redraws
+        self._ring: tuple = ()
+        self._ring_time = 0.0
+        self.full_frames = 0  # frames drawn in full (the rest redrew only the head)
         self.gl_version: tuple[int, int] = (0, 0)
 
     @property
@@ -180,13 +187,14 @@ class Scene:
             self._cache.delete()
             self._cache = None
 
-    def _region(self, box: tuple[float, float, float, float], frame: Mapping, width: int, height: int) -> tuple[int, int, int, int]:
+    def _region(self, box: tuple[float, float, float, float], frame: Mapping, width: int, height: int,
+                margin: float = 0.0) -> tuple[int, int, int, int]:
         """A head-local box as a pixel rectangle (x, y, w, h) with margins for motion and roll."""
         head = frame.get("u_head", (0.0, 0.0, 0.0, 0.0))
         cx, cy, zoom = self.constants.get("u_framing", (0.0, 0.0, 1.0))
         hx, hy, yaw, pitch = (float(v) for v in head)  # type: ignore[union-attr]
         px, py = 0.07 * yaw, 0.07 * pitch
-        margin = 0.03 + 0.6 * abs(float(frame.get("u_pose", (0.0, 0.0))[0]))  # type: ignore[index]
+        margin += 0.03 + 0.6 * abs(float(frame.get("u_pose", (0.0, 0.0))[0]))  # type: ignore[index]
         x0, y0 = box[0] + hx + min(px, 0.0) - margin, box[1] + hy + HEAD_Y + min(py, 0.0) - margin
         x1, y1 = box[2] + hx + max(px, 0.0) + margin, box[3] + hy + HEAD_Y + max(py, 0.0) + margin
         unit = height / 2.0 * zoom
@@ -213,13 +221,21 @@ class Scene:
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
 
     def render(self, frame: Mapping[str, Sequence[float] | float], width: int, height: int,
-               target: int = 0, scale: float = 1.0) -> None:
+               target: int = 0, scale: float = 1.0, keep: bool = False) -> None:
         """Draw one frame into framebuffer ``target`` (``width`` x ``height`` pixels).
 
         ``scale`` < 1 draws at a lower internal resolution and scales it up (linear filtering),
-        which keeps software GL at a watchable frame rate on large screens.
+        which keeps software GL at a watchable frame rate on large screens. ``keep``: the target still
+        holds the previous frame (e.g. QOpenGLWindow.PartialUpdateBlit), so only the head's region is
+        redrawn while the backdrop and the ring stay as they are; the ring is then refreshed a few
+        times a second (a scaled full-screen copy costs ~30 ms on software GL at 1920x1080).
         """
         inner_w, inner_h = max(1, round(width * scale)), max(1, round(height * scale))
+        layout = (width, height, inner_w, inner_h, target)
+        ring = (round(float(frame.get("u_halo", (0.0,))[0]) * 40), frame.get("u_halo", (0, 0))[1])  # type: ignore[index]
+        now = float(frame.get("u_time", 0.0))  # type: ignore[arg-type]
+        partial = (keep and layout == self._kept and not self._constants_dirty
+                   and (ring == self._ring or now - self._ring_time < RING_REFRESH_S))
         draw_to = target
         if (inner_w, inner_h) != (width, height):
             if self._internal is None or (self._internal.width, self._internal.height) != (inner_w, inner_h):
@@ -246,17 +262,27 @@ class Scene:
         GL.glActiveTexture(GL.GL_TEXTURE0)
         GL.glBindTexture(GL.GL_TEXTURE_2D, self._cache.texture)
         values = {**fixed, "u_pass": 1, **frame}
-        self._draw("backdrop", values)
-        self._draw("head", values, self._region(HEAD_BOX, frame, inner_w, inner_h))
+        if keep:  # the body must not move between full redraws
+            values["u_pose"] = (values.get("u_pose", (0.0, 0.5))[0], 0.5)  # type: ignore[index]
+        head = self._region(HEAD_BOX, {}, inner_w, inner_h, margin=0.07) if partial else None
+        if head is None:
+            self._draw("backdrop", values)
+        self._draw("head", values, head or self._region(HEAD_BOX, frame, inner_w, inner_h))
         self._draw("eyes", values, self._region(EYES_BOX, frame, inner_w, inner_h))
         self._draw("mouth", values, self._region(MOUTH_BOX, frame, inner_w, inner_h))
         GL.glDisable(GL.GL_SCISSOR_TEST)
         GL.glBindVertexArray(0)
         GL.glUseProgram(0)
+        if not partial:
+            self._kept, self._ring, self._ring_time = layout, ring, now
+            self.full_frames += 1
         if draw_to != target:
+            x, y, w, h = head if head is not None else (0, 0, inner_w, inner_h)
+            sx, sy = width / inner_w, height / inner_h
             GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, draw_to)
             GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-            GL.glBlitFramebuffer(0, 0, inner_w, inner_h, 0, 0, width, height, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+            GL.glBlitFramebuffer(x, y, x + w, y + h, round(x * sx), round(y * sy), round((x + w) * sx),
+                                 round((y + h) * sy), GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
 
     def release(self) -> None:

@@ -232,16 +232,18 @@ vec3 mouth(vec3 col, vec2 m) {
     if (up - lo > 0.0008) {
         float depth = smoothstep(0.0, 0.06, up - m.y);
         vec3 inside = mix(vec3(0.32, 0.09, 0.10), vec3(0.12, 0.03, 0.04), depth);
+        // tongue behind the teeth; its tip between them for th (tongue out)
+        vec2 tg = m - vec2(0.0, mix(lo + 0.002, up - 0.018, u_mouth1.z * 0.7) - 0.01 * (1.0 - u_mouth1.z));
+        float tongue = ellipse(tg, vec2(w * 0.62, 0.022 + 0.01 * u_mouth1.z));
+        vec3 tongue_col = mix(vec3(0.62, 0.25, 0.27), vec3(0.80, 0.40, 0.40), smoothstep(-0.02, 0.02, tg.y));
+        inside = over(inside, tongue_col, fill(tongue) * max(u_mouth1.z, 0.35 * open));
         float th = 0.013 + 0.01 * u_mouth1.x;
         inside = over(inside, vec3(0.96, 0.95, 0.92) * (0.82 + 0.18 * smoothstep(-0.01, 0.01, m.y - up + th)),
                       u_mouth1.x * fill((up - th) - m.y) * step(abs(m.x), w * 0.85));
         float teeth_lo = m.y - (lo + 0.009 + 0.008 * u_mouth1.y);
         inside = over(inside, vec3(0.86, 0.85, 0.82), u_mouth1.y * fill(teeth_lo) * step(abs(m.x), w * 0.75));
-        vec2 tg = m - vec2(0.0, mix(lo + 0.002, up - 0.018, u_mouth1.z * 0.7) - 0.01 * (1.0 - u_mouth1.z));
-        float tongue = ellipse(tg, vec2(w * 0.62, 0.022 + 0.01 * u_mouth1.z));
-        tongue = min(tongue, ellipse(m - vec2(0.0, mix(lo, up, 0.45)), vec2(0.03, 0.014)) + 1.0 - u_mouth1.w);
-        inside = over(inside, mix(vec3(0.62, 0.25, 0.27), vec3(0.80, 0.40, 0.40), smoothstep(-0.02, 0.02, tg.y)),
-                      fill(tongue) * max(max(u_mouth1.z, u_mouth1.w), 0.35 * open));
+        float tip = ellipse(m - vec2(0.0, mix(lo, up, 0.45)), vec2(0.032, 0.012));
+        inside = over(inside, vec3(0.82, 0.42, 0.42), u_mouth1.w * fill(tip));
         col = over(col, inside, fill(cav));
     }
     float seam = max(abs(m.y - mid) - 0.0018 * (1.0 + 0.6 * press), abs(m.x) - w * (0.98 + 0.1 * smile));
@@ -255,7 +257,7 @@ vec3 mouth(vec3 col, vec2 m) {
 _HEAD = """
 vec3 head(vec3 col, vec2 p) {
     vec2 h = rot(u_pose.x) * (p - vec2(0.0, HEAD_Y) - u_head.xy);
-    if (abs(h.x) > 0.5 || abs(h.y) > 0.58) return col;
+    if (abs(h.x) > 0.5 || h.y < -0.56 || h.y > 0.6) return col;
     vec2 par = u_head.zw * 0.07;   // facial features sit in front of the head's centre
     float jaw = u_mouth0.x;
     float hb = hair_back(h - par * 0.2);
@@ -360,6 +362,6 @@ def fragment(head: bool, eyes: bool = False, mouth: bool = False, hair: int = 0,
 
 # Regions in head-local units (x0, y0, x1, y1) where a variant must run, before parallax and margins.
 HEAD_Y = 0.15  # the head's rest position in frame units; the same constant is in the shader
-HEAD_BOX = (-0.5, -0.58, 0.5, 0.58)
+HEAD_BOX = (-0.47, -0.52, 0.47, 0.58)
 EYES_BOX = (-0.24, -0.04, 0.24, 0.2)
 MOUTH_BOX = (-0.17, -0.36, 0.17, -0.05)

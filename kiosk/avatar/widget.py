@@ -65,7 +65,7 @@ class FrameDriver:
         self.timer.start(max(1, int(1000.0 / max(rate, 1.0))))
         return None
 
-    def paint(self, width: int, height: int, target: int) -> None:
+    def paint(self, width: int, height: int, target: int, keep: bool = False) -> None:
         if self.error is not None or not self.scene.program:
             return
         now = time.monotonic()
@@ -73,7 +73,10 @@ class FrameDriver:
             self._interval += (min(now - self._last_paint, 1.0) - self._interval) * 0.1
         self._last_paint = now
         frame = self.controller.update(now - self._t0)
-        self.scene.render(frame, width, height, target=target, scale=self.scale)
+        if isinstance(self.scene, Scene):
+            self.scene.render(frame, width, height, target=target, scale=self.scale, keep=keep)
+        else:
+            self.scene.render(frame, width, height, target=target, scale=self.scale)
         self.frames += 1
         if self.adaptive:
             self.adapt(now)
@@ -138,11 +141,15 @@ class AvatarWidget(QOpenGLWidget):
 
 
 class AvatarWindow(QOpenGLWindow):
+    """Full-resolution partial redraws: on software GL, scaling the picture up would cost more than it
+    saves, so the internal resolution is not adapted unless asked."""
+
     failed = Signal(str)
 
     def __init__(self, spec: AvatarSpec, controller: AvatarController | None = None,
-                 target_fps: float = 30.0, adaptive: bool = True) -> None:
-        super().__init__()
+                 target_fps: float = 30.0, adaptive: bool = False) -> None:
+        # the window's content survives between frames, so only the head's region is redrawn
+        super().__init__(QOpenGLWindow.UpdateBehavior.PartialUpdateBlit)
         self.driver = FrameDriver(self, spec, controller, target_fps, adaptive, self.update)
         self.controller = self.driver.controller
 
@@ -158,7 +165,8 @@ class AvatarWindow(QOpenGLWindow):
 
     def paintGL(self) -> None:
         ratio = self.devicePixelRatio()
-        self.driver.paint(round(self.width() * ratio), round(self.height() * ratio), self.defaultFramebufferObject())
+        self.driver.paint(round(self.width() * ratio), round(self.height() * ratio), self.defaultFramebufferObject(),
+                          keep=True)
 
     def release(self) -> None:
         self.makeCurrent()

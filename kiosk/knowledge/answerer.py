@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from kiosk.knowledge.embed import Embedder, shared_embedder
 from kiosk.knowledge.guard import invented, is_manipulation, leaks, says_not_known, sentences
 from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic, subject_words
-from kiosk.knowledge.synonyms import GROUPS, expand
+from kiosk.knowledge.synonyms import canonical, expand
 from kiosk.knowledge.text import NUMBER_WORDS, specifics
 from kiosk.llm.base import ChatMessage, LLMEngine
 from kiosk.llm.prompt import PromptBuilder
 from kiosk.persona.schema import Persona
 
 # Curated match: a clear winner, or a very close paraphrase (tuned on tests/knowledge/data/*-dev.toml).
-CURATED_MIN, CURATED_MARGIN = 0.45, 0.20
-CURATED_SURE, CURATED_SURE_MARGIN = 0.70, 0.03
+CURATED_MIN, CURATED_MARGIN = 0.50, 0.15
+CURATED_SURE, CURATED_SURE_MARGIN = 0.65, 0.03
 CURATED_UNKNOWN_SUBJECT = 0.85  # below this, a question about something the file never mentions is no match
 DECLINE_MIN = 0.60
 FACT_MIN = 0.35  # a fact this similar is worth showing the model
@@ -59,6 +59,31 @@ def has_quantity(answer: str) -> bool:
     return bool(_QUANTITY_SAID.search(answer))
 
 
+_KINDS = {
+    "time": (
+        re.compile(r"\b(what time|when|how late|how early|opening hours|open|close|closing)\b", re.IGNORECASE),
+        re.compile(r"\d\s*(am|pm)\b|\bo'clock\b|\b(noon|midnight|hour|hours|mondays?|tuesdays?|wednesdays?|"
+                   r"thursdays?|fridays?|saturdays?|sundays?|daily|weekends?)\b", re.IGNORECASE),
+    ),
+    "price": (
+        re.compile(r"\b(how much|price|prices|cost|costs|fee|fees|charge)\b", re.IGNORECASE),
+        re.compile(r"[£$€]|\b(pounds?|dollars?|euros?|pence|cents?|free|price|cost)\b", re.IGNORECASE),
+    ),
+}
+
+
+def answer_kind(question: str) -> str | None:
+    """'time' or 'price' when the question can only be answered by a time or a price."""
+    for kind, (asked, _) in _KINDS.items():
+        if asked.search(question):
+            return kind
+    return None
+
+
+def states_kind(fact: str, kind: str) -> bool:
+    return bool(_KINDS[kind][1].search(fact))
+
+
 def is_venue_question(question: str) -> bool:
     return bool(_VENUE.search(question))
 
@@ -71,6 +96,7 @@ class Plan:
     facts: list[str]
     allowed: set[str] = field(default_factory=set)
     fallback: str = ""
+    topic: set[str] = field(default_factory=set)  # words an on-topic answer shares (empty: no check)
 
 
 @dataclass(frozen=True)
@@ -95,8 +121,7 @@ class GroundedPrompts(PromptBuilder):
         self._topic_words = [[content_words(x) for x in p] for p in parts]
         known = [*knowledge.facts, *(q for qa in knowledge.qa for q in qa.questions), *(qa.answer for qa in knowledge.qa)]
         self._vocabulary = set().union(*(content_words(expand(t)) for t in known), content_words(persona.name))
-        self._vocabulary |= {w for canonical, group in GROUPS.items() for w in (canonical, *group) if " " not in w}
-        self._entry_words = [set().union(*(content_words(expand(t)) for t in [*qa.questions, qa.answer])) for qa in knowledge.qa]
+        self._entry_words = [canonical(set().union(*(content_words(expand(t)) for t in [*qa.questions, qa.answer]))) for qa in knowledge.qa]
         self._system = grounded_system_prompt(persona)
         self._plans: OrderedDict[str, Plan] = OrderedDict()
         self._lock = threading.Lock()
@@ -109,11 +134,22 @@ class GroundedPrompts(PromptBuilder):
         ranked = [(i, s) for i, s in self.facts.top(question, FACTS_SHOWN) if s >= FACT_MIN]
         facts = [self.persona.knowledge.facts[i] for i, _ in ranked]
         text = f"Facts:\n{chr(10).join('- ' + f for f in facts)}\n\nQuestion: {question}" if facts else question
-        allowed = set().union(specifics(question), specifics(self.persona.name), *(specifics(f) for f in facts))
-        strong = [self.persona.knowledge.facts[i] for i, s in ranked if s >= FALLBACK_FACT_MIN]
+        # Numbers may only come from facts about what was asked: "the gift shop closes at 6" must not
+        # borrow the museum's closing time.
+        subjects = canonical(subject_words(question))
+        on_subject = [f for f in facts if subjects & canonical(content_words(expand(f)))]
+        about = on_subject or facts
+        allowed = set().union(specifics(question), specifics(self.persona.name), *(specifics(f) for f in about))
+        # If the model's answer is withheld, a fact is spoken instead only if it is about what was asked.
+        strong = [
+            self.persona.knowledge.facts[i] for i, s in ranked
+            if s >= FALLBACK_FACT_MIN and self.persona.knowledge.facts[i] in on_subject
+        ]
         fallback = strong[0] if strong else self.persona.knowledge.unknown_line
+        topic = set().union(content_words(expand(question)), *(content_words(expand(f)) for f in on_subject))
+        topic = canonical(topic) if on_subject else set()
         with self._lock:
-            self._plans[text] = Plan(question, facts, allowed, fallback)
+            self._plans[text] = Plan(question, facts, allowed, fallback, topic)
             while len(self._plans) > 32:
                 self._plans.popitem(last=False)
         return text
@@ -128,9 +164,7 @@ class GroundedPrompts(PromptBuilder):
             return Decision("curated", knowledge.qa[hit.index].answer, hit.index, hit.score)
         if self._declined(question):
             return Decision("decline", knowledge.decline_line)
-        if is_venue_question(question) and (
-            self.unknown_subjects(question) or not any(s >= FACT_MIN for _, s in self.facts.top(question, 1))
-        ):
+        if is_venue_question(question) and not self._covered(question):
             return Decision("unknown", knowledge.unknown_line)
         return Decision("model")
 
@@ -140,7 +174,7 @@ class GroundedPrompts(PromptBuilder):
         if hit is None:
             return None
         margin = hit.score - hit.runner_up
-        if hit.score < CURATED_UNKNOWN_SUBJECT and asks_quantity(question) and subject_words(expand(question)) - self._entry_words[hit.index]:
+        if hit.score < CURATED_UNKNOWN_SUBJECT and asks_quantity(question) and canonical(subject_words(question)) - self._entry_words[hit.index]:
             # "what time does the gift shop close" is not answered by the museum's hours
             return None
         if SMALL_TALK.search(question) and not subject_words(question):
@@ -154,9 +188,21 @@ class GroundedPrompts(PromptBuilder):
             return hit
         return None
 
+    def _covered(self, question: str) -> bool:
+        """Whether the facts can answer a venue question: its subject is known, a retrieved fact is
+        about it, and (for "what time" / "how much") that fact states a time or a price."""
+        if self.unknown_subjects(question):
+            return False
+        facts = [self.persona.knowledge.facts[i] for i, s in self.facts.top(question, FACTS_SHOWN) if s >= FACT_MIN]
+        subjects = canonical(subject_words(question))
+        if subjects:
+            facts = [f for f in facts if subjects & canonical(content_words(expand(f)))]
+        kind = answer_kind(question)
+        return any(kind is None or states_kind(f, kind) for f in facts)
+
     def unknown_subjects(self, question: str) -> set[str]:
         """Words naming what the question is about that appear nowhere in the persona's knowledge."""
-        return subject_words(question) - self._vocabulary
+        return canonical(subject_words(question)) - canonical(self._vocabulary)
 
     def _declined(self, question: str) -> bool:
         asked = content_words(question)
@@ -222,6 +268,8 @@ class GuardedLLM:
                 return "leak"
             if invented(sentence, plan.allowed):
                 return "invented"
+            if plan.topic and not said and not canonical(content_words(expand(sentence))) & plan.topic:
+                return "off topic"
             return None
 
         for piece in self.engine.stream(messages, cancel):

@@ -17,21 +17,30 @@ from kiosk.knowledge.embed import Embedder
 from kiosk.knowledge.synonyms import expand
 from kiosk.knowledge.text import words
 
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Words too common to say anything about which entry a question means.
-STOP = set(
-    ["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "into", "about", "as", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "have", "has", "had", "i", "you", "he", "she", "it", "we", "they", "me", "my", "your", "our", "their", "this", "that", "these", "those", "there", "here", "what", "when", "where", "which", "who", "whom", "whose", "why", "how", "please", "thanks", "thank", "hi", "hello", "hey", "any", "some", "get", "got", "just", "also", "so", "not", "no", "yes", "too", "very", "much", "many", "more", "most", "tell", "know", "want", "need", "like", "let", "us", "one"]
+STOP = _wordset(
+    """a an the and or but if of to in on at by for with from into about as is are was were be been am do
+    does did can could would should will shall may might must have has had i you he she it we they me my
+    your our their this that these those there here what when where which who whom whose why how please
+    thanks thank hi hello hey any some get got just also so not no yes too very much many more most tell
+    know want need like let us one"""
 )
 
 
 # Words that say what kind of answer is wanted, not what it is about: never "unknown subjects".
-GENERIC = set(
+GENERIC = _wordset(
     """old big small long far near nearest close closest fast slow time times today tomorrow tonight morning
     afternoon evening week day days now later soon next last new good best nice better make makes made thing
     things stuff guy guys someone somebody somewhere anywhere anything something everything need needs look
     looking find buy see use go going come take put leave allowed ok okay fine able way kind type sort much
     many lot little number size people person visitor visitors place here around inside outside first start
     work works happen give say said think sure still else other another move moving run running visit get
-    store join bring keep want help""".split()
+    store join bring keep want help price prices cost costs fee fees pay charge late early open"""
 )
 
 

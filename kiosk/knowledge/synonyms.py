@@ -51,6 +51,12 @@ def concepts(text: str) -> list[str]:
     return found
 
 
+def canonical(words: set[str]) -> set[str]:
+    """Replace every word of a synonym group by the group's canonical word."""
+    members = {w: c for c, ws in GROUPS.items() for w in ws if " " not in w}
+    return {members.get(w, w) for w in words}
+
+
 def expand(text: str) -> str:
     extra = [c for c in concepts(text) if not re.search(rf"\b{c}\b", text, re.IGNORECASE)]
     return f"{text} ({', '.join(extra)})" if extra else text

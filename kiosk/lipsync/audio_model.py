@@ -61,11 +61,15 @@ class AudioLipSync:
         names = {i.name: i for i in self._session.get_inputs()}
         if "features" not in names or "state" not in names or meta.get("visemes") != ",".join(VISEMES):
             raise ModelError(
-                "the file is not a kiosk audio lip-sync model (wrong inputs or viseme list)", fix=_FIX, path=str(path)
+                "the file is not a kiosk audio lip-sync model (wrong inputs or viseme list)",
+                fix=_FIX,
+                path=str(path),
             )
         if int(meta.get("n_mels", -1)) != features.N_MELS or int(meta.get("fps", -1)) != features.FPS:
             raise ModelError(
-                "the audio lip-sync model expects other features than this version computes", fix=_FIX, path=str(path)
+                "the audio lip-sync model expects other features than this version computes",
+                fix=_FIX,
+                path=str(path),
             )
         self.delay = int(meta.get("delay_frames", "0"))
         self.lookahead_s = (self.delay + 1) / features.FPS  # model delay + the 10 ms a feature frame spans
@@ -114,14 +118,18 @@ class AudioLipSync:
         if self._rate is None:
             self._rate = int(sample_rate)
         elif self._rate != sample_rate:
-            raise ValueError(f"sample rate changed mid-stream ({self._rate} -> {sample_rate}); call reset() first")
+            raise ValueError(
+                f"sample rate changed mid-stream ({self._rate} -> {sample_rate}); call reset() first"
+            )
         return self._run(self._mel.push(self._to_16k(audio, self._rate)))
 
     def flush(self) -> np.ndarray:
         """The remaining frames at the end of a clip (as if silence followed), then reset()."""
         parts = []
         if self._rate is not None and self._rate != features.SAMPLE_RATE and self._resampler is not None:
-            parts.append(self._run(self._mel.push(self._to_16k(np.zeros(0, np.float32), self._rate, last=True))))
+            parts.append(
+                self._run(self._mel.push(self._to_16k(np.zeros(0, np.float32), self._rate, last=True)))
+            )
         parts.append(self._run(self._mel.flush()))
         parts.append(self._run(np.repeat(self._silence, self.delay, axis=0)))
         self.reset()

@@ -79,7 +79,9 @@ class StreamingLogMel:
         n = (len(self._buffer) - (WINDOW - HOP)) // HOP
         if n <= 0:
             return np.zeros((0, N_MELS), dtype=np.float32)
-        frames = np.lib.stride_tricks.sliding_window_view(self._buffer[: WINDOW - HOP + n * HOP], WINDOW)[::HOP]
+        frames = np.lib.stride_tricks.sliding_window_view(self._buffer[: WINDOW - HOP + n * HOP], WINDOW)[
+            ::HOP
+        ]
         out = frames_to_logmel(np.ascontiguousarray(frames[:n]))
         self._buffer = self._buffer[n * HOP :].copy()
         return out

@@ -23,7 +23,9 @@ class LoudnessMouth:
 
     fps = FPS
 
-    def __init__(self, range_db: float = 30.0, peak_release_db_s: float = 3.0, floor_dbfs: float = -65.0) -> None:
+    def __init__(
+        self, range_db: float = 30.0, peak_release_db_s: float = 3.0, floor_dbfs: float = -65.0
+    ) -> None:
         self.range_db = range_db
         self.peak_release_db_s = peak_release_db_s
         self.floor_dbfs = floor_dbfs
@@ -70,7 +72,9 @@ class LoudnessMouth:
     def _frame_openness(self, samples: np.ndarray) -> float:
         rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
         level = 20.0 * np.log10(max(rms, 1e-9))
-        self._peak_db = max(level, self._peak_db - self.peak_release_db_s / FPS, self.floor_dbfs + self.range_db)
+        self._peak_db = max(
+            level, self._peak_db - self.peak_release_db_s / FPS, self.floor_dbfs + self.range_db
+        )
         return float(np.clip((level - (self._peak_db - self.range_db)) / self.range_db, 0.0, 1.0))
 
     @staticmethod

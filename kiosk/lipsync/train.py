@@ -39,7 +39,9 @@ HIDDEN = 128
 LAYERS = 2
 SIL = VISEME_INDEX["sil"]
 # How open the jaw is for each viseme (for the openness correlation); same order as VISEMES.
-OPENNESS = np.array([0.0, 0.0, 0.2, 0.3, 0.35, 0.4, 0.3, 0.2, 0.3, 0.35, 1.0, 0.7, 0.5, 0.8, 0.4], dtype=np.float32)
+OPENNESS = np.array(
+    [0.0, 0.0, 0.2, 0.3, 0.35, 0.4, 0.3, 0.2, 0.3, 0.35, 1.0, 0.7, 0.5, 0.8, 0.4], dtype=np.float32
+)
 
 # ---------------------------------------------------------------------------------------------- text
 
@@ -70,12 +72,14 @@ HELD_OUT_KIOSK = [
     "Wheelchairs can be borrowed free of charge from the cloakroom.",
 ]
 
+# fmt: off
 _SUBJECTS = [
     "The old farmer", "My little sister", "A tall man in a grey coat", "Our neighbour", "The young pilot",
     "Every student", "The quiet librarian", "A friendly dog", "The king of the village", "Her brother",
     "The chef", "Two boys", "The jury", "A nervous thief", "The orchestra", "Grandmother", "The zoo keeper",
-    "Jack", "Maria", "Professor Zhang", "The captain", "A yellow taxi", "The police officer", "Those workers",
-    "The smallest puppy", "Uncle Bob", "The judge", "A thousand voices", "The shy giraffe", "Peter",
+    "Jack", "Maria", "Professor Zhang", "The captain", "A yellow taxi", "The police officer",
+    "Those workers", "The smallest puppy", "Uncle Bob", "The judge", "A thousand voices", "The shy giraffe",
+    "Peter",
 ]
 _VERBS = [
     "carried", "painted", "found", "watched", "fixed", "bought", "threw", "pushed", "measured", "washed",
@@ -89,8 +93,9 @@ _OBJECTS = [
     "three cups of coffee", "a bag of frozen peas", "the tiny white mouse", "our garage door",
     "the huge jigsaw puzzle", "some fresh fish", "a blue vase", "the choir's new songs", "a dozen eggs",
     "the thermometer", "his leather shoes", "the rough rope", "a sharp knife", "the zebra",
-    "an old photograph", "the loud engine", "a bowl of warm soup", "the treasure chest", "two pairs of socks",
-    "the yellow balloon", "a pile of autumn leaves", "the orange juice", "the ugly statue", "a cheese sandwich",
+    "an old photograph", "the loud engine", "a bowl of warm soup", "the treasure chest",
+    "two pairs of socks", "the yellow balloon", "a pile of autumn leaves", "the orange juice",
+    "the ugly statue", "a cheese sandwich",
 ]
 _PLACES = [
     "in the morning", "near the river", "after lunch", "at the station", "on Thursday", "behind the church",
@@ -98,6 +103,7 @@ _PLACES = [
     "beside the fountain", "last August", "at the edge of the forest", "on the way home", "in the garden",
     "at ten past four", "by the seashore", "in the school yard", "through the window", "all week",
 ]
+# fmt: on
 
 
 def _template_sentences(rng: random.Random, count: int) -> list[str]:
@@ -147,7 +153,7 @@ def corpus(n_templates: int) -> tuple[list[str], list[str]]:
 # ---------------------------------------------------------------------------------------------- labels
 
 _STRESS = set("ˈˌ")
-_PAUSE = set("^$.,;:!?—–-()\"")
+_PAUSE = set('^$.,;:!?—–-()"')
 
 
 def segments(timings) -> list[tuple[float, float, int]]:
@@ -221,7 +227,9 @@ class Clip:
     segs: list[tuple[float, float, int]]
 
 
-def synthesize(tts, sentences: list[str], rng: random.Random, varied: bool, log_every: int = 100) -> list[Clip]:
+def synthesize(
+    tts, sentences: list[str], rng: random.Random, varied: bool, log_every: int = 100
+) -> list[Clip]:
     from piper.config import SynthesisConfig
 
     clips: list[Clip] = []
@@ -239,9 +247,14 @@ def synthesize(tts, sentences: list[str], rng: random.Random, varied: bool, log_
             tts._syn = SynthesisConfig(length_scale=1.0, noise_scale=0.667, noise_w_scale=0.8, volume=1.0)
         for piece in tts.synthesize(text):
             if piece.phonemes and len(piece.audio) > 0:
-                clips.append(Clip(np.asarray(piece.audio, np.float32), piece.sample_rate, segments(piece.phonemes)))
+                clips.append(
+                    Clip(np.asarray(piece.audio, np.float32), piece.sample_rate, segments(piece.phonemes))
+                )
         if log_every and (n + 1) % log_every == 0:
-            print(f"  synthesized {n + 1}/{len(sentences)} sentences ({time.time() - started:.0f} s)", flush=True)
+            print(
+                f"  synthesized {n + 1}/{len(sentences)} sentences ({time.time() - started:.0f} s)",
+                flush=True,
+            )
     return clips
 
 
@@ -303,7 +316,9 @@ class Example:
     audio: np.ndarray  # 16 kHz, kept for evaluation only
 
 
-def make_examples(clips: list[Clip], rng: np.random.Generator, variants: list[str], keep_audio: bool) -> list[Example]:
+def make_examples(
+    clips: list[Clip], rng: np.random.Generator, variants: list[str], keep_audio: bool
+) -> list[Example]:
     out = []
     for clip in clips:
         for strength in variants:
@@ -425,7 +440,10 @@ def export_onnx(net, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
         w_ih = reorder(arr(getattr(net.gru, f"weight_ih_l{layer}")))[None]
         w_hh = reorder(arr(getattr(net.gru, f"weight_hh_l{layer}")))[None]
         b = np.concatenate(
-            [reorder(arr(getattr(net.gru, f"bias_ih_l{layer}"))), reorder(arr(getattr(net.gru, f"bias_hh_l{layer}")))]
+            [
+                reorder(arr(getattr(net.gru, f"bias_ih_l{layer}"))),
+                reorder(arr(getattr(net.gru, f"bias_hh_l{layer}"))),
+            ]
         )[None]
         inits += [
             numpy_helper.from_array(w_ih, f"W{layer}"),
@@ -467,7 +485,9 @@ def export_onnx(net, mean: np.ndarray, std: np.ndarray, out: Path) -> None:
         ],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="kiosk.lipsync.train")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="kiosk.lipsync.train"
+    )
     model.ir_version = 8
     meta = {
         "visemes": ",".join(VISEMES),
@@ -554,7 +574,8 @@ def evaluate(model_path: Path, examples: list[Example], threshold: float, best_c
         "frames": int(len(lab)),
         "model": scores(mw.argmax(1), mw, lab),
         "loudness_plain": scores(lw.argmax(1), lw, lab),
-        "loudness_tuned": scores(lt, lw, lab) | {"threshold": round(threshold, 3), "open_viseme": VISEMES[best_class]},
+        "loudness_tuned": scores(lt, lw, lab)
+        | {"threshold": round(threshold, 3), "open_viseme": VISEMES[best_class]},
         "label_share_silence": round(float((lab == SIL).mean()), 4),
         "majority_class_accuracy": round(float(np.bincount(lab).max() / len(lab)), 4),
     }
@@ -576,7 +597,12 @@ def cpu_cost(model_path: Path, clip: Clip) -> dict:
         frames += len(lipsync.push(audio[i : i + chunk], clip.rate))
     frames += len(lipsync.flush())
     spent = time.process_time() - started
-    return {"audio_s": 60.0, "cpu_s": round(spent, 3), "percent_of_one_core": round(100 * spent / 60.0, 2), "frames": frames}
+    return {
+        "audio_s": 60.0,
+        "cpu_s": round(spent, 3),
+        "percent_of_one_core": round(100 * spent / 60.0, 2),
+        "frames": frames,
+    }
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -589,7 +615,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=14)
     parser.add_argument("--max-train-minutes", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--limit", type=int, default=0, help="use only this many training sentences (smoke test)")
+    parser.add_argument(
+        "--limit", type=int, default=0, help="use only this many training sentences (smoke test)"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -617,11 +645,16 @@ def main(argv: list[str] | None = None) -> int:
 
     rng = np.random.default_rng(args.seed)
     train = make_examples(train_clips, rng, ["clean", "heavy", "heavy"], keep_audio=False)
-    tune = make_examples(train_clips[:150], np.random.default_rng(args.seed + 5), ["clean", "heavy"], keep_audio=True)
+    tune = make_examples(
+        train_clips[:150], np.random.default_rng(args.seed + 5), ["clean", "heavy"], keep_audio=True
+    )
     held_clean = make_examples(held_clips, np.random.default_rng(args.seed + 3), ["clean"], keep_audio=True)
     held_heavy = make_examples(held_varied, np.random.default_rng(args.seed + 4), ["heavy"], keep_audio=True)
     train_frames = sum(len(e.feats) for e in train)
-    print(f"features: {train_frames} training frames ({train_frames / 6000:.1f} min of audio, 3 variants)", flush=True)
+    print(
+        f"features: {train_frames} training frames ({train_frames / 6000:.1f} min of audio, 3 variants)",
+        flush=True,
+    )
 
     t1 = time.time()
     net, mean, std = train_model(train, args.epochs, args.max_train_minutes, args.seed)

@@ -25,7 +25,7 @@ from kiosk.llm import create_llm
 from kiosk.llm.prompt import History, PromptBuilder
 from kiosk.persona.schema import Persona
 from kiosk.pipeline.listener import Listener
-from kiosk.pipeline.messages import SpeechChunk, StreamAudio, TurnEvent, Utterance
+from kiosk.pipeline.messages import Clause, EndOfAnswer, SpeechChunk, StreamAudio, TurnEvent, Utterance
 from kiosk.pipeline.stages import AnswerStage, RecognizeStage, SpeakStage
 from kiosk.pipeline.turns import TurnControl
 from kiosk.tts import create_tts
@@ -129,7 +129,10 @@ class Conversation:
     def _stage_error(self, stage: str, turn: int, exc: BaseException) -> None:
         self._notify(TurnEvent("error", turn, {"stage": stage, "message": str(exc)}))
         if turn and self.turns.is_live(turn) and stage == "asr":
-            self.turns.cancel(turn)
+            # the visitor spoke and must hear something: apologise instead of going silent
+            line = self.persona.fallback_line
+            self.speak.put(Clause(turn, 0, line))
+            self.speak.put(EndOfAnswer(turn, line))
 
     # ---- listening ----------------------------------------------------------------------------
     def _muted(self) -> bool:

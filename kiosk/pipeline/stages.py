@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -121,9 +120,10 @@ class AnswerStage(Stage):
                 if cancel.is_set():
                     return
                 send(splitter.finish())
-            except EngineError as exc:
-                self.notify(TurnEvent("error", turn, {"stage": "llm", "message": exc.message}))
-                log.warning("language model failed: %s", exc.message)
+            except Exception as exc:  # an engine crash must end in a spoken fallback, not silence
+                reason = exc.message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
+                self.notify(TurnEvent("error", turn, {"stage": "llm", "message": reason}))
+                log.warning("language model failed: %s", reason)
         if cancel.is_set():
             return
         if index == 0:  # the model said nothing usable (or failed before speaking)
@@ -133,9 +133,12 @@ class AnswerStage(Stage):
         self.history.add(turn, message.text, reply)
         self.notify(TurnEvent("reply", turn, {"text": reply}))
         self.emit(EndOfAnswer(turn, reply))
-        # Evaluate the next prompt's prefix now, while the answer is being spoken.
-        with contextlib.suppress(EngineError):
+        # Evaluate the next prompt's prefix now, while the answer is being spoken. Only an
+        # optimisation: if it fails, the next turn evaluates the prompt itself.
+        try:
             self.engine.prime(self.history.messages(prompts.system_prompt(), "")[:-1])
+        except Exception as exc:
+            log.debug("priming the next prompt failed: %s", exc)
 
 
 def trim_leading_silence(audio: np.ndarray, rate: int, floor: float = 0.003, keep_s: float = 0.01) -> int:
@@ -199,12 +202,13 @@ class SpeakStage(Stage):
                 self.emit(SpeechChunk(turn, clause.index, clause.text, audio, self.output_rate, phonemes))
         except Cancelled:
             return
-        except EngineError as exc:
+        except Exception as exc:  # one unspeakable clause must not end the answer
+            message = exc.message if isinstance(exc, EngineError) else f"{type(exc).__name__}: {exc}"
             if quiet:
-                log.error("the fallback line could not be spoken either: %s", exc.message)
+                log.error("the fallback line could not be spoken either: %s", message)
                 return
-            self.notify(TurnEvent("error", turn, {"stage": "tts", "message": exc.message}))
-            log.warning("%s", exc.message)
+            self.notify(TurnEvent("error", turn, {"stage": "tts", "message": message}))
+            log.warning("%s", message)
 
 
 def _shift(phonemes: tuple[PhonemeTiming, ...], seconds: float) -> tuple[PhonemeTiming, ...]:

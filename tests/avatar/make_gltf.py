@@ -68,6 +68,9 @@ def write_head(path: Path, names: list[str] | None, kind: str = "gltf") -> Path:
     """A head at y = 1.5 with three morph targets; ``kind``: gltf (names in extras), vrm0 or vrm1."""
     positions, normals, uvs, indices = sphere()
     targets = targets_for(positions)
+    if kind == "vrm0":  # VRM 0.x models face -Z
+        flip = np.array([-1.0, 1.0, -1.0], np.float32)
+        positions, normals, targets = positions * flip, normals * flip, [t * flip for t in targets]
     blob = b""
     views, accessors = [], []
 

@@ -52,15 +52,15 @@ def main() -> int:
         (folder / "turn.json").write_text(json.dumps({"phonemes": phonemes, "sample_rate": rate}))
         result = export_clip(load_avatar(args.avatar), folder / "turn.json", folder / "reply.wav", folder / "clip.mp4",
                              width=width, height=height, fps=args.fps)
-        frames, decoded = decode(folder / "clip.mp4", width, height, rate)
+        frames, decoded = decode(folder / "clip.mp4", width, height, 16000)  # 16 samples per ms exactly
     fps = args.fps
     opening = np.array([mouth_openness(frame) for frame in frames])
-    loud = envelope(decoded, rate, fps, len(frames))
+    loud = envelope(decoded, 16000, fps, len(frames))
     # sub-frame resolution: compare at 1 kHz after linear interpolation of both signals
     t_frames = (np.arange(len(frames)) + 0.5) / fps
     fine = np.arange(0.0, len(frames) / fps, 0.001)
     open_fine = np.interp(fine, t_frames, opening)
-    hop = rate // 1000
+    hop = 16
     n = min(len(fine), len(decoded) // hop)
     loud_fine = np.sqrt(np.convolve((decoded[: n * hop].reshape(n, hop) ** 2).mean(axis=1), np.ones(10) / 10, "same"))
     overall = lag_seconds(loud_fine[:n], open_fine[:n], 1000.0, max_lag=150)

@@ -12,11 +12,23 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
+import resource
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+def cpu_seconds(xvfb_pid: int | None) -> float:
+    """CPU time of this process (llvmpipe's threads included) and of our Xvfb (which receives each frame)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    total = usage.ru_utime + usage.ru_stime
+    if xvfb_pid is not None:
+        fields = Path(f"/proc/{xvfb_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def speak_forever(stop) -> None:  # noqa: ANN001 (an Event)
@@ -37,7 +49,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--fixed", action="store_true")
+    parser.add_argument("--fixed", action="store_true", help="no adaptive resolution (the window's default)")
+    parser.add_argument("--adaptive", action="store_true", help="adaptive resolution for the window too")
     parser.add_argument("--speaking", action="store_true")
     parser.add_argument("--avatar", default="aria")
     parser.add_argument("--widget", action="store_true", help="measure AvatarWidget instead of AvatarWindow")
@@ -46,7 +59,7 @@ def main() -> int:
 
     from kiosk.avatar.offscreen import ensure_display, set_default_format
 
-    ensure_display()
+    xvfb = ensure_display()
     set_default_format()
     import numpy as np
     from helpers import syllable_pattern
@@ -67,7 +80,7 @@ def main() -> int:
         widget = AvatarWidget(load_avatar(args.avatar), adaptive=not args.fixed)
         widget.setWindowFlag(Qt.WindowType.FramelessWindowHint)
     else:
-        widget = AvatarWindow(load_avatar(args.avatar), adaptive=not args.fixed)
+        widget = AvatarWindow(load_avatar(args.avatar), adaptive=args.adaptive)
         widget.setFlag(Qt.WindowType.FramelessWindowHint)
     widget.setGeometry(0, 0, width, height)
     widget.show()
@@ -85,8 +98,11 @@ def main() -> int:
     marks: dict[str, tuple[int, float]] = {}
     scales: list[float] = []
 
+    cpu: dict[str, float] = {}
+
     def mark(name: str) -> None:
         marks[name] = (widget.driver.frames, time.monotonic())
+        cpu[name] = cpu_seconds(xvfb.pid if xvfb is not None else None)
 
     sampler = QTimer()
     sampler.timeout.connect(lambda: scales.append(widget.driver.scale) if "start" in marks else None)
@@ -96,11 +112,14 @@ def main() -> int:
     app.exec()
     (f0, t0), (f1, t1) = marks["start"], marks["end"]
     fps = (f1 - f0) / (t1 - t0)
+    cpu_ms = (cpu["end"] - cpu["start"]) / max(1, f1 - f0) * 1000.0
     stop.set()
     if speaker is not None:
         speaker.join(10)
-    print(json.dumps({"surface": "AvatarWidget" if args.widget else "AvatarWindow", "size": args.size, "adaptive": not args.fixed, "speaking": args.speaking,
-                      "fps": round(fps, 1), "internal_scale": round(float(np.mean(scales)), 2),
+    print(json.dumps({"surface": "AvatarWidget" if args.widget else "AvatarWindow", "size": args.size, "adaptive": widget.driver.adaptive, "speaking": args.speaking,
+                      "fps": round(fps, 1), "cpu_ms_per_frame": round(cpu_ms, 1),
+                      "fps_on_2_idle_cores": round(min(60.0, 2000.0 / cpu_ms), 1) if cpu_ms > 0 else None,
+                      "load_average": round(os.getloadavg()[0], 1), "full_redraws": widget.driver.scene.full_frames, "frames": widget.driver.frames, "internal_scale": round(float(np.mean(scales)), 2),
                       "internal_size": f"{round(width * np.mean(scales))}x{round(height * np.mean(scales))}"}))
     return 0
 

@@ -109,3 +109,25 @@ def test_mouth_openness_follows_the_audio(renderers):
     assert np.corrcoef(opening, loud)[0, 1] > 0.7
     lag = lag_seconds(loud, opening, fps, max_lag=5)
     assert abs(lag) < 0.034, f"mouth {lag * 1000:.0f} ms late"
+
+
+def test_partial_redraws_match_full_frames(qapp):
+    from kiosk.avatar.offscreen import OffscreenRenderer
+
+    spec = load_avatar("leo")
+    partial, full = OffscreenRenderer(spec, 480, 270), OffscreenRenderer(spec, 480, 270)
+    try:
+        controller = AvatarController(spec, seed=9)
+        controller.set_state("speaking")
+        frame: dict = {}
+        for i in range(45):  # head motion, blinks and gaze move; the backdrop is drawn once
+            frame = controller.update(i / 15)
+            image = partial.render(frame, keep=True)
+        assert partial.scene.full_frames <= 6  # the ring fading to its speaking level
+        frame["u_pose"] = (frame["u_pose"][0], 0.5)  # partial redraws keep the body still
+        reference = full.render(frame)
+        diff = np.abs(image.astype(int) - reference.astype(int)).max(axis=2)
+        assert diff.mean() < 0.3 and np.mean(diff > 24) < 0.002
+    finally:
+        partial.close()
+        full.close()

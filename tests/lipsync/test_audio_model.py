@@ -129,7 +129,8 @@ def test_loudness_mouth_follows_the_level(speech):
     assert openness[:45].max() == 0.0
     assert openness[60:].mean() > 0.25 and openness.max() == 1.0
     chunked = np.concatenate(
-        [mouth.push_openness(clip[i : i + 441], rate) for i in range(0, len(clip), 441)] + [mouth.flush_openness()]
+        [mouth.push_openness(clip[i : i + 441], rate) for i in range(0, len(clip), 441)]
+        + [mouth.flush_openness()]
     )
     np.testing.assert_allclose(chunked, openness, atol=1e-6)
 
