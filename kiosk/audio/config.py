@@ -20,7 +20,7 @@ class ListeningSettings(Section):
         0.5, ge=0.2, le=3.0, description="Silence, in seconds, that ends the visitor's question."
     )
     early_start_s: float = Field(
-        0.2,
+        0.15,
         ge=0.1,
         le=3.0,
         description="After this much silence recognition and the answer start speculatively (kept only if the visitor stays silent).",

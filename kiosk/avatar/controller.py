@@ -114,25 +114,26 @@ class AvatarController:
         self.set_visemes(None if chunk is None else self.prepare(chunk).at(seconds))
 
     # --- per frame ---
-    def current_visemes(self) -> np.ndarray:
+    def current_visemes(self) -> tuple[np.ndarray, bool]:
+        """The viseme weights to show now, and whether they come from audio that is playing."""
         if self._visemes is not None:
-            return self._visemes
+            return self._visemes, True
         position = self._clock() if self._clock is not None else None
         if position is None:
             weights = np.zeros(len(VISEMES), np.float32)
             weights[0] = 1.0
-            return weights
-        return self.prepare(position.chunk).at(position.seconds - self._latency)
+            return weights, False
+        return self.prepare(position.chunk).at(position.seconds - self._latency), True
 
     def update(self, now: float) -> Uniforms:
         dt = 0.0 if self._last is None else min(max(now - self._last, 0.0), 0.25)
         self._last = now
-        weights = self.current_visemes()
+        weights, playing = self.current_visemes()
         self._weights = weights
         total = float(weights.sum())
         mouth = weights @ self._shapes + (max(0.0, 1.0 - total)) * self._shapes[0]
-        if self._clock is not None and self._visemes is None and self._clock() is None:
-            self._mouth += (mouth - self._mouth) * (1.0 - math.exp(-dt / 0.06))  # relax after speech
+        if not playing:  # end of speech, a stall or a barge-in: the mouth relaxes shut
+            self._mouth += (mouth - self._mouth) * (1.0 - math.exp(-dt / 0.06))
         else:
             self._mouth = mouth  # no smoothing on speech: the track is smooth and any lag shows
         self._talk = _approach(self._talk, float(self._mouth[0]), dt, 0.25)

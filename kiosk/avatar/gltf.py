@@ -19,6 +19,7 @@ import numpy as np
 from kiosk.avatar.spec import AvatarError
 
 COMPONENTS = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
+NORMALIZED_MAX = {5120: 127.0, 5121: 255.0, 5122: 32767.0, 5123: 65535.0}
 WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
 VRM0_PRESETS = {"a": "aa", "i": "ih", "u": "ou", "e": "ee", "o": "oh", "joy": "happy", "sorrow": "sad", "fun": "relaxed",
                 "angry": "angry", "surprised": "surprised", "blink": "blink", "blink_l": "blink_l", "blink_r": "blink_r"}
@@ -119,8 +120,8 @@ class _Reader:
             out = np.ascontiguousarray(rows).view(dtype).reshape(acc.count, width)
         else:
             out = np.frombuffer(data, dtype, count=acc.count * width, offset=offset).reshape(acc.count, width)
-        if acc.normalized and dtype.kind in "iu":
-            out = out.astype(np.float32) / float(np.iinfo(dtype).max)
+        if acc.normalized and acc.componentType in NORMALIZED_MAX:
+            out = out.astype(np.float32) / NORMALIZED_MAX[acc.componentType]
         return out
 
     def image(self, texture_index: int) -> np.ndarray | None:
@@ -259,7 +260,8 @@ def _part(reader: _Reader, primitive, world: np.ndarray) -> MeshPart | None:  # 
     if primitive.material is not None:
         pbr = reader.gltf.materials[primitive.material].pbrMetallicRoughness
         if pbr is not None:
-            part.colour = tuple(pbr.baseColorFactor or (1.0, 1.0, 1.0, 1.0))  # type: ignore[assignment]
+            r, g, b, a = pbr.baseColorFactor or (1.0, 1.0, 1.0, 1.0)
+            part.colour = (float(r), float(g), float(b), float(a))
             if pbr.baseColorTexture is not None and uvs is not None:
                 part.texture = reader.image(pbr.baseColorTexture.index)
     return part

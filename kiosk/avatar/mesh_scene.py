@@ -168,7 +168,9 @@ class MeshScene:
         if location >= 0:
             (GL.glUniform1f, GL.glUniform2f, GL.glUniform3f, GL.glUniform4f)[len(values) - 1](location, *values)
 
-    def render(self, frame: Mapping, width: int, height: int, target: int = 0, scale: float = 1.0) -> None:
+    def render(self, frame: Mapping, width: int, height: int, target: int = 0, scale: float = 1.0,
+               keep: bool = False) -> None:
+        """Draw one frame (``keep`` is accepted for Scene's interface; meshes are always drawn in full)."""
         inner_w, inner_h = max(1, round(width * scale)), max(1, round(height * scale))
         if self._internal is None or (self._internal.width, self._internal.height) != (inner_w, inner_h):
             self._resize(inner_w, inner_h)
@@ -181,7 +183,7 @@ class MeshScene:
         for name in ("u_bg_top", "u_bg_bottom", "u_accent"):
             self._uniform(self._back, name, *self.constants.get(name, (0.1, 0.1, 0.1)))
         self._uniform(self._back, "u_res", float(inner_w), float(inner_h))
-        self._uniform(self._back, "u_glow", float(frame.get("u_halo", (0.3,))[0]))  # type: ignore[index]
+        self._uniform(self._back, "u_glow", float(frame.get("u_halo", (0.3,))[0]))
         GL.glBindVertexArray(self._vao)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
         GL.glClear(GL.GL_DEPTH_BUFFER_BIT)

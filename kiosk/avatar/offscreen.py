@@ -94,10 +94,7 @@ class OffscreenRenderer:
         from OpenGL import GL
 
         self._context.makeCurrent(self._surface)
-        if keep:
-            self.scene.render(frame, self.width, self.height, target=self._target.fbo, scale=scale, keep=True)
-        else:
-            self.scene.render(frame, self.width, self.height, target=self._target.fbo, scale=scale)
+        self.scene.render(frame, self.width, self.height, target=self._target.fbo, scale=scale, keep=keep)
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._target.fbo)
         GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
         data = GL.glReadPixels(0, 0, self.width, self.height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)

@@ -8,6 +8,7 @@ offscreen renderer (tests, thumbnails) and the video export all share this code.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from OpenGL import GL
 
@@ -116,17 +117,18 @@ class _Program:
             name = GL.glGetActiveUniform(self.id, index)[0].decode()
             self.locations[name] = GL.glGetUniformLocation(self.id, name)
 
-    def upload(self, values: Mapping[str, Sequence[float] | float]) -> None:
+    def upload(self, values: Mapping[str, object]) -> None:
         setters = (None, GL.glUniform1f, GL.glUniform2f, GL.glUniform3f, GL.glUniform4f)
         for name, value in values.items():
             location = self.locations.get(name, -1)
             if location < 0:
                 continue
-            if name in ("u_pass", "u_cache"):
-                GL.glUniform1i(location, int(value))  # type: ignore[arg-type]
-                continue
-            components = (value,) if isinstance(value, int | float) else tuple(value)
-            setters[len(components)](location, *components)  # type: ignore[misc]
+            if isinstance(value, int) and name in ("u_pass", "u_cache"):
+                GL.glUniform1i(location, value)
+            elif isinstance(value, int | float):
+                GL.glUniform1f(location, value)
+            elif isinstance(value, tuple | list):
+                setters[len(value)](location, *value)  # type: ignore[misc]
 
 
 class Scene:
@@ -187,14 +189,14 @@ class Scene:
             self._cache.delete()
             self._cache = None
 
-    def _region(self, box: tuple[float, float, float, float], frame: Mapping, width: int, height: int,
+    def _region(self, box: tuple[float, float, float, float], frame: Mapping[str, Any], width: int, height: int,
                 margin: float = 0.0) -> tuple[int, int, int, int]:
         """A head-local box as a pixel rectangle (x, y, w, h) with margins for motion and roll."""
         head = frame.get("u_head", (0.0, 0.0, 0.0, 0.0))
         cx, cy, zoom = self.constants.get("u_framing", (0.0, 0.0, 1.0))
-        hx, hy, yaw, pitch = (float(v) for v in head)  # type: ignore[union-attr]
+        hx, hy, yaw, pitch = (float(v) for v in head)
         px, py = 0.07 * yaw, 0.07 * pitch
-        margin += 0.03 + 0.6 * abs(float(frame.get("u_pose", (0.0, 0.0))[0]))  # type: ignore[index]
+        margin += 0.03 + 0.6 * abs(float(frame.get("u_pose", (0.0, 0.0))[0]))
         x0, y0 = box[0] + hx + min(px, 0.0) - margin, box[1] + hy + HEAD_Y + min(py, 0.0) - margin
         x1, y1 = box[2] + hx + max(px, 0.0) + margin, box[3] + hy + HEAD_Y + max(py, 0.0) + margin
         unit = height / 2.0 * zoom
@@ -220,7 +222,7 @@ class Scene:
             GL.glScissor(*region)
         GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
 
-    def render(self, frame: Mapping[str, Sequence[float] | float], width: int, height: int,
+    def render(self, frame: Mapping[str, object], width: int, height: int,
                target: int = 0, scale: float = 1.0, keep: bool = False) -> None:
         """Draw one frame into framebuffer ``target`` (``width`` x ``height`` pixels).
 

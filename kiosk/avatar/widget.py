@@ -73,10 +73,7 @@ class FrameDriver:
             self._interval += (min(now - self._last_paint, 1.0) - self._interval) * 0.1
         self._last_paint = now
         frame = self.controller.update(now - self._t0)
-        if isinstance(self.scene, Scene):
-            self.scene.render(frame, width, height, target=target, scale=self.scale, keep=keep)
-        else:
-            self.scene.render(frame, width, height, target=target, scale=self.scale)
+        self.scene.render(frame, width, height, target=target, scale=self.scale, keep=keep)
         self.frames += 1
         if self.adaptive:
             self.adapt(now)
@@ -141,13 +138,12 @@ class AvatarWidget(QOpenGLWidget):
 
 
 class AvatarWindow(QOpenGLWindow):
-    """Full-resolution partial redraws: on software GL, scaling the picture up would cost more than it
-    saves, so the internal resolution is not adapted unless asked."""
+    """Redraws only the head's region each frame (the backdrop stays in the window's buffer)."""
 
     failed = Signal(str)
 
     def __init__(self, spec: AvatarSpec, controller: AvatarController | None = None,
-                 target_fps: float = 30.0, adaptive: bool = False) -> None:
+                 target_fps: float = 30.0, adaptive: bool = True) -> None:
         # the window's content survives between frames, so only the head's region is redrawn
         super().__init__(QOpenGLWindow.UpdateBehavior.PartialUpdateBlit)
         self.driver = FrameDriver(self, spec, controller, target_fps, adaptive, self.update)

@@ -64,9 +64,13 @@ def naive_turn(conversation: Conversation, audio: np.ndarray, rate: int) -> Naiv
     t1 = time.monotonic()
     prompts = conversation.prompts
     messages = conversation.history.messages(prompts.system_prompt(), prompts.user_message(text))
-    raw = "".join(conversation.llm.stream(messages, threading.Event()))
     splitter = ClauseSplitter(max_sentences=persona.style.max_sentences, max_words=persona.style.max_words)
-    reply = " ".join(splitter.push(raw) + splitter.finish()) or persona.fallback_line
+    clauses: list[str] = []
+    for piece in conversation.llm.stream(messages, threading.Event()):
+        clauses += splitter.push(piece)  # the same length cap as the streaming pipeline
+        if splitter.done:
+            break
+    reply = " ".join(clauses + splitter.finish()) or persona.fallback_line
     t2 = time.monotonic()
     for _ in conversation.tts.synthesize(reply):
         pass

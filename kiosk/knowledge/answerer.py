@@ -16,10 +16,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from kiosk.knowledge.embed import Embedder, shared_embedder
-from kiosk.knowledge.guard import invented, is_manipulation, leaks, says_not_known, sentences
+from kiosk.knowledge.guard import (
+    invented,
+    is_manipulation,
+    known_words,
+    leaks,
+    says_not_known,
+    sentences,
+    unknown_names,
+)
 from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic, subject_words
 from kiosk.knowledge.synonyms import canonical, expand
-from kiosk.knowledge.text import NUMBER_WORDS, specifics
+from kiosk.knowledge.text import DAYS, MONTHS, NUMBER_WORDS, specifics
 from kiosk.llm.base import ChatMessage, LLMEngine
 from kiosk.llm.prompt import PromptBuilder
 from kiosk.persona.schema import Persona
@@ -59,11 +67,13 @@ def has_quantity(answer: str) -> bool:
     return bool(_QUANTITY_SAID.search(answer))
 
 
+DAYS_AND_MONTHS = " ".join([*DAYS, *MONTHS]).title()
 _KINDS = {
     "time": (
         re.compile(r"\b(what time|when|how late|how early|opening hours|open|close|closing)\b", re.IGNORECASE),
         re.compile(r"\d\s*(am|pm)\b|\bo'clock\b|\b(noon|midnight|hour|hours|mondays?|tuesdays?|wednesdays?|"
-                   r"thursdays?|fridays?|saturdays?|sundays?|daily|weekends?)\b", re.IGNORECASE),
+                   r"thursdays?|fridays?|saturdays?|sundays?|daily|weekends?|january|february|march|april|may|"
+                   r"june|july|august|september|october|november|december)\b", re.IGNORECASE),
     ),
     "price": (
         re.compile(r"\b(how much|price|prices|cost|costs|fee|fees|charge)\b", re.IGNORECASE),
@@ -97,6 +107,7 @@ class Plan:
     allowed: set[str] = field(default_factory=set)
     fallback: str = ""
     topic: set[str] = field(default_factory=set)  # words an on-topic answer shares (empty: no check)
+    names: set[str] = field(default_factory=set)  # lower-case words a capitalised name may be
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,7 @@ class GroundedPrompts(PromptBuilder):
         self._vocabulary = set().union(*(content_words(expand(t)) for t in known), content_words(persona.name))
         self._entry_words = [canonical(set().union(*(content_words(expand(t)) for t in [*qa.questions, qa.answer]))) for qa in knowledge.qa]
         self._system = grounded_system_prompt(persona)
+        self._names = known_words(*known, persona.name, persona.greeting, self._system, DAYS_AND_MONTHS)
         self._plans: OrderedDict[str, Plan] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -149,7 +161,7 @@ class GroundedPrompts(PromptBuilder):
         topic = set().union(content_words(expand(question)), *(content_words(expand(f)) for f in on_subject))
         topic = canonical(topic) if on_subject else set()
         with self._lock:
-            self._plans[text] = Plan(question, facts, allowed, fallback, topic)
+            self._plans[text] = Plan(question, facts, allowed, fallback, topic, self._names | known_words(question))
             while len(self._plans) > 32:
                 self._plans.popitem(last=False)
         return text
@@ -266,7 +278,7 @@ class GuardedLLM:
                 return "not known"
             if leaks(sentence, prompts.system_prompt()):
                 return "leak"
-            if invented(sentence, plan.allowed):
+            if invented(sentence, plan.allowed) or unknown_names(sentence, plan.names):
                 return "invented"
             if plan.topic and not said and not canonical(content_words(expand(sentence))) & plan.topic:
                 return "off topic"

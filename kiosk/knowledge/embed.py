@@ -7,6 +7,7 @@ matrix products, ~3-6 ms for a short question on one core, ~90 MB of float32 wei
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import threading
@@ -48,6 +49,30 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def single_thread_blas() -> bool:
+    """Run numpy's OpenBLAS on one thread (process-wide). Returns False if it could not be set.
+
+    The products here are tiny (a question is ~16 tokens x 384); with two threads OpenBLAS spends its
+    time spinning, and on a busy 2-core kiosk an embedding took 89 ms instead of 12 ms (measured).
+    """
+    try:
+        maps = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return False
+    libraries = {line.split()[-1] for line in maps if "openblas" in line.lower() and line.endswith(".so")}
+    libraries |= {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+    for library in sorted(libraries):
+        try:
+            handle = ctypes.CDLL(library)
+        except OSError:
+            continue
+        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            if hasattr(handle, symbol):
+                getattr(handle, symbol)(1)
+                return True
+    return False
+
+
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
@@ -73,6 +98,7 @@ class Embedder:
             from tokenizers import Tokenizer
         except ImportError:  # pragma: no cover - install problem
             raise ModelError("the 'tokenizers' package is missing", fix="pip install tokenizers") from None
+        single_thread_blas()
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()

@@ -8,7 +8,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kiosk.knowledge.answerer import GroundedPrompts, GuardedLLM
+from kiosk.knowledge.answerer import DAYS_AND_MONTHS, GroundedPrompts, GuardedLLM
+from kiosk.knowledge.guard import known_words, unknown_names
 from kiosk.knowledge.questions import Question
 from kiosk.knowledge.text import specifics, unsupported
 from kiosk.llm.base import LLMEngine
@@ -81,6 +82,7 @@ def evaluate(prompts: GroundedPrompts, engine: LLMEngine, questions: list[Questi
     knowledge = persona.knowledge
     known_text = " ".join([*knowledge.facts, *(qa.answer for qa in knowledge.qa), persona.name])
     known = specifics(known_text)
+    names = known_words(known_text, persona.greeting, persona.style.personality, DAYS_AND_MONTHS)
     refusals = {knowledge.unknown_line.strip(), knowledge.decline_line.strip()}
     llm = GuardedLLM(engine, lambda: prompts)
     outcomes = []
@@ -88,6 +90,7 @@ def evaluate(prompts: GroundedPrompts, engine: LLMEngine, questions: list[Questi
         start = time.monotonic()
         decision, answer = answer_one(prompts, llm, question.text)
         made_up = sorted(unsupported(answer, known | specifics(question.text)))
+        made_up += sorted(unknown_names(answer, names | known_words(question.text)))
         refused = answer.strip() in refusals
         if made_up or (question.expect == "unknown" and decision == "model" and not refused):
             # an answer to a question the facts do not cover is made up, numbers or not

@@ -46,3 +46,24 @@ def sentences(text: str) -> list[str]:
 
 def invented(sentence: str, allowed: set[str]) -> set[str]:
     return unsupported(sentence, allowed)
+
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z']*")
+_PRONOUNS = {"I", "I'm", "I'll", "I've", "I'd"}
+
+
+def unknown_names(text: str, known: set[str]) -> set[str]:
+    """Capitalised words (names of places, people, things) that ``known`` (lower-case words) lacks.
+
+    The first word of each sentence is skipped: it is capitalised anyway.
+    """
+    out: set[str] = set()
+    for sentence in sentences(text):
+        for token in _TOKEN.findall(sentence)[1:]:
+            if token[0].isupper() and token not in _PRONOUNS and token.lower().removesuffix("'s") not in known:
+                out.add(token)
+    return out
+
+
+def known_words(*texts: str) -> set[str]:
+    return {w.lower().removesuffix("'s") for text in texts for w in _TOKEN.findall(text)}

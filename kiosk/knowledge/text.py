@@ -23,7 +23,7 @@ ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
     "ninth": 9, "tenth": 10, "ground": 0, "basement": -1,
 }
-DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend", "weekday", "weekdays")
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend", "weekday")
 MONTHS = (
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "noon", "midnight",
@@ -69,8 +69,10 @@ def specifics(text: str) -> set[str]:
             out.add(str(value) if not isinstance(value, float) else "0.5")
         elif token in ORDINALS:
             out.add(str(ORDINALS[token]))
-        elif token in DAYS or token in MONTHS:
-            out.add(token.removesuffix("s") if token == "weekdays" else token)
+        elif token.removesuffix("s") in DAYS:
+            out.add(token.removesuffix("s"))
+        elif token in MONTHS:
+            out.add(token)
         else:
             number = _canonical_number(token)
             if number is not None:

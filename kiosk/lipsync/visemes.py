@@ -56,9 +56,14 @@ def _merged(phonemes: Sequence[PhonemeLike]) -> list[tuple[str, float, float]]:
 
 
 class PhonemeLike(Protocol):
-    phoneme: str
-    start: float
-    duration: float
+    """Anything with Piper's timing fields, such as kiosk.pipeline.messages.PhonemeTiming."""
+
+    @property
+    def phoneme(self) -> str: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def duration(self) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--fixed", action="store_true", help="no adaptive resolution (the window's default)")
-    parser.add_argument("--adaptive", action="store_true", help="adaptive resolution for the window too")
+    parser.add_argument("--fixed", action="store_true", help="no adaptive internal resolution")
     parser.add_argument("--speaking", action="store_true")
     parser.add_argument("--avatar", default="aria")
     parser.add_argument("--widget", action="store_true", help="measure AvatarWidget instead of AvatarWindow")
@@ -80,7 +79,7 @@ def main() -> int:
         widget = AvatarWidget(load_avatar(args.avatar), adaptive=not args.fixed)
         widget.setWindowFlag(Qt.WindowType.FramelessWindowHint)
     else:
-        widget = AvatarWindow(load_avatar(args.avatar), adaptive=args.adaptive)
+        widget = AvatarWindow(load_avatar(args.avatar), adaptive=not args.fixed)
         widget.setFlag(Qt.WindowType.FramelessWindowHint)
     widget.setGeometry(0, 0, width, height)
     widget.show()

