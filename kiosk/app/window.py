@@ -10,6 +10,7 @@ from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from kiosk.app.bridge import EventBridge
+from kiosk.audio.echo import create_echo_canceller
 from kiosk.audio.sinks import Speaker
 from kiosk.audio.sources import FrameQueue, Microphone
 from kiosk.avatar.spec import AvatarSpec
@@ -95,8 +96,14 @@ class KioskWindow(QMainWindow):
         assert conversation.playback is not None
         audio = self.persona.audio
         problems = []
+        echo = None
         try:
-            self.speaker = Speaker(conversation.playback, audio.output_device)
+            echo = create_echo_canceller(audio.echo_cancellation)
+        except KioskError as exc:
+            problems.append(f"{exc}; the kiosk ignores the microphone while speaking instead")
+            self.persona.audio.echo_cancellation = "half_duplex"
+        try:
+            self.speaker = Speaker(conversation.playback, audio.output_device, echo=echo)
             self.speaker.start()
         except KioskError as exc:
             problems.append(str(exc))
@@ -104,7 +111,7 @@ class KioskWindow(QMainWindow):
         latency = self.speaker.latency if self.speaker is not None else 0.0
         self.avatar.controller.set_clock(conversation.playback.position, latency_s=latency)
         try:
-            self.microphone = Microphone(frames, audio.input_device)
+            self.microphone = Microphone(frames, audio.input_device, echo=echo)
             self.microphone.start()
         except KioskError as exc:
             problems.append(str(exc))

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.audio.echo import EchoCanceller
 from kiosk.audio.playback import PlaybackBuffer
 from kiosk.errors import AudioInputError
 
@@ -57,9 +58,10 @@ OUTPUT_LATENCY_S = 0.05  # 'low' (~8 ms on PulseAudio) underruns as soon as the 
 class Speaker:
     """A sounddevice output stream fed from the buffer in its callback (copy only)."""
 
-    def __init__(self, buffer: PlaybackBuffer, name: str = "") -> None:
+    def __init__(self, buffer: PlaybackBuffer, name: str = "", echo: EchoCanceller | None = None) -> None:
         self.buffer = buffer
         self.name = name
+        self.echo = echo
         self._stream: Any = None
         self._offset = 0.0  # monotonic time minus PortAudio stream time
 
@@ -86,7 +88,10 @@ class Speaker:
 
     def _callback(self, outdata, frames, time_info, status) -> None:  # PortAudio thread: copy only
         at = time_info.outputBufferDacTime + self._offset if time_info.outputBufferDacTime else None
-        outdata[:, 0] = self.buffer.read(frames, at=at)
+        block = self.buffer.read(frames, at=at)
+        outdata[:, 0] = block
+        if self.echo is not None:
+            self.echo.far(block, self.buffer.sample_rate)  # copies; the canceller runs on the mic thread
 
     @property
     def latency(self) -> float:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.audio.echo import EchoCanceller
 from kiosk.audio.wavio import resample
 from kiosk.errors import AudioInputError
 from kiosk.pipeline.messages import PIPELINE_RATE
@@ -97,9 +98,10 @@ class WavFeeder:
 class Microphone:
     """A sounddevice input stream; ``name`` picks a device by (part of) its name."""
 
-    def __init__(self, frames: FrameQueue, name: str = "") -> None:
+    def __init__(self, frames: FrameQueue, name: str = "", echo: EchoCanceller | None = None) -> None:
         self.frames = frames
         self.name = name
+        self.echo = echo
         self._stream: Any = None
         self._rate = PIPELINE_RATE
         self._pending: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=512)
@@ -140,7 +142,10 @@ class Microphone:
             except queue.Empty:
                 continue
             self.level = float(np.sqrt(np.mean(block**2))) if len(block) else 0.0
-            carry = np.concatenate([carry, resample(block, self._rate, PIPELINE_RATE)])
+            audio = resample(block, self._rate, PIPELINE_RATE)
+            if self.echo is not None:
+                audio = self.echo.near(audio)
+            carry = np.concatenate([carry, audio])
             while len(carry) >= BLOCK:
                 self.frames.put(carry[:BLOCK], at)
                 carry = carry[BLOCK:]

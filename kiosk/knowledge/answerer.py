@@ -134,6 +134,7 @@ class GroundedPrompts(PromptBuilder):
         self._vocabulary = set().union(*(content_words(expand(t)) for t in known), content_words(persona.name))
         self._entry_words = [canonical(set().union(*(content_words(expand(t)) for t in [*qa.questions, qa.answer]))) for qa in knowledge.qa]
         self._system = grounded_system_prompt(persona)
+        self._style_words = content_words(self._system + " " + persona.greeting)
         self._names = known_words(*known, persona.name, persona.greeting, self._system, DAYS_AND_MONTHS)
         self._plans: OrderedDict[str, Plan] = OrderedDict()
         self._lock = threading.Lock()
@@ -178,6 +179,8 @@ class GroundedPrompts(PromptBuilder):
             return Decision("decline", knowledge.decline_line)
         if is_venue_question(question) and not self._covered(question):
             return Decision("unknown", knowledge.unknown_line)
+        if self.unknown_subjects(question) and not SMALL_TALK.search(question):
+            return Decision("unknown", knowledge.unknown_line)  # about something the file never mentions
         return Decision("model")
 
     def match(self, question: str) -> Hit | None:
@@ -211,6 +214,13 @@ class GroundedPrompts(PromptBuilder):
             facts = [f for f in facts if subjects & canonical(content_words(expand(f)))]
         kind = answer_kind(question)
         return any(kind is None or states_kind(f, kind) for f in facts)
+
+    def unsupported_words(self, sentence: str, question: str) -> set[str]:
+        """Words of a grounded answer the file and the question never use, when they are a good part of
+        it (>= 3 and > 40%): "a multi-robotics company that specializes in ..." is made up."""
+        said = content_words(expand(sentence))
+        extra = said - self._vocabulary - self._style_words - content_words(expand(question))
+        return extra if len(extra) >= 3 and len(extra) > 0.4 * len(said) else set()
 
     def unknown_subjects(self, question: str) -> set[str]:
         """Words naming what the question is about that appear nowhere in the persona's knowledge."""
@@ -282,6 +292,8 @@ class GuardedLLM:
                 return "invented"
             if plan.topic and not said and not canonical(content_words(expand(sentence))) & plan.topic:
                 return "off topic"
+            if plan.topic and prompts.unsupported_words(sentence, plan.question):
+                return "unsupported"
             return None
 
         for piece in self.engine.stream(messages, cancel):

@@ -40,7 +40,7 @@ GENERIC = _wordset(
     looking find buy see use go going come take put leave allowed ok okay fine able way kind type sort much
     many lot little number size people person visitor visitors place here around inside outside first start
     work works happen give say said think sure still else other another move moving run running visit get
-    store join bring keep want help price prices cost costs fee fees pay charge late early open"""
+    store join bring keep want help price prices cost costs fee fees pay charge late early open name joke weather feel feeling doing"""
 )
 
 
@@ -52,7 +52,7 @@ class Hit:
 
 
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ies", "es", "s", "ed"):
+    for suffix in ("ment", "ing", "ies", "es", "s", "ed"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
             word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
             break

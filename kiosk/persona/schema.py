@@ -47,7 +47,8 @@ class Knowledge(Section):
     qa: list[QA] = Field(default_factory=list, description="Curated question -> answer pairs, spoken as written.")
     decline_topics: list[str] = Field(
         default_factory=list,
-        description="Topics the avatar politely declines, in a few words each (e.g. 'politics and elections').",
+        description="Topics the avatar politely declines: one entry per topic, listing the words visitors would "
+        "use, separated by commas (e.g. 'politics, elections, voting, government').",
     )
     decline_line: str = Field(
         "Sorry, I can't help with that here. A member of staff will be happy to help.",

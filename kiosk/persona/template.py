@@ -144,7 +144,7 @@ def template(name: str) -> str:
 
 
 # ---- reference --------------------------------------------------------------------------------------
-def _reference(model: type[BaseModel], path: str, out: list[str]) -> None:
+def _reference(model: type[BaseModel], path: str, out: list[str], note: str = "") -> None:
     rows: list[str] = []
     nested: list[tuple[str, FieldInfo]] = []
     for name, info in model.model_fields.items():
@@ -164,23 +164,23 @@ def _reference(model: type[BaseModel], path: str, out: list[str]) -> None:
         kind = type_words(info.annotation) + (f"; {limits}" if limits else "")
         rows.append(f"| `{name}` | {kind} | {shown} | {(info.description or '').replace('|', '/')} |")
     if rows:
-        out += [f"### `[{path}]`" if path else "### Top level", ""]
+        out += [f"### `[{path}]`{note}" if path else "### Top level", ""]
         if model.__doc__ and path:
             out += [model.__doc__.strip(), ""]
         out += ["| key | value | default | meaning |", "|---|---|---|---|", *rows, ""]
         item_models = [(n, _list_item_model(i.annotation)) for n, i in model.model_fields.items() if _list_item_model(i.annotation)]
         for name, item in item_models:
             if item is not None:
-                _reference(item, f"[{path + '.' if path else ''}{name}]", out)
+                _reference(item, f"[{path + '.' if path else ''}{name}]", out, note)
     for name, info in nested:
         key = f"{path}.{name}" if path else name
         choices = _models(info.annotation)
         if len(choices) > 1:
             for choice in choices:
                 tag = get_args(choice.model_fields["engine"].annotation)[0]
-                _reference(choice, f"{key}] with engine = '{tag}' [", out)
+                _reference(choice, key, out, f" with `engine = '{tag}'`")
         else:
-            _reference(choices[0], key, out)
+            _reference(choices[0], key, out, note)
 
 
 def reference_markdown() -> str:
