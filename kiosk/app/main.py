@@ -34,8 +34,9 @@ def run_app(argv: list[str]) -> int:
     from kiosk.avatar.spec import load_avatar
     from kiosk.persona import load_persona
 
+    file = persona_path(args.persona)
     try:
-        persona = load_persona(persona_path(args.persona))
+        persona = load_persona(file)
         avatar = load_avatar(persona.avatar.name)
     except KioskError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
@@ -53,7 +54,7 @@ def run_app(argv: list[str]) -> int:
 
     from kiosk.app.window import KioskWindow
 
-    window = KioskWindow(persona, avatar, kiosk_mode=not args.windowed)
+    window = KioskWindow(persona, avatar, kiosk_mode=not args.windowed, persona_file=file)
     if args.windowed:
         window.resize(1280, 720)
         window.show()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QShortcut
@@ -17,6 +18,7 @@ from kiosk.avatar.spec import AvatarSpec
 from kiosk.avatar.widget import AvatarWidget
 from kiosk.errors import KioskError
 from kiosk.persona.schema import Persona
+from kiosk.persona.watch import PersonaWatcher
 from kiosk.pipeline.conversation import Conversation
 from kiosk.pipeline.messages import SpeechChunk, TurnEvent
 
@@ -29,9 +31,14 @@ STATUS_STYLE = "QLabel { color: #ffd27f; background-color: rgba(40, 20, 0, 190);
 
 
 class KioskWindow(QMainWindow):
-    def __init__(self, persona: Persona, avatar: AvatarSpec, kiosk_mode: bool = True) -> None:
+    def __init__(
+        self, persona: Persona, avatar: AvatarSpec, kiosk_mode: bool = True, persona_file: Path | None = None
+    ) -> None:
         super().__init__()
         self.persona = persona
+        self.persona_file = persona_file
+        self.watcher: PersonaWatcher | None = None
+        self._reloading = False
         self.kiosk_mode = kiosk_mode
         self.conversation: Conversation | None = None
         self.microphone: Microphone | None = None
@@ -67,6 +74,10 @@ class KioskWindow(QMainWindow):
         self._idle_timer = QTimer(self)
         self._idle_timer.setSingleShot(True)
         self._idle_timer.timeout.connect(self._idle)
+        # live reload: look at the persona file every few seconds, apply it between conversations
+        self._reload_timer = QTimer(self)
+        self._reload_timer.timeout.connect(self._check_persona)
+        self._reload_timer.start(3000)
         # Staff leave kiosk mode with Ctrl+Alt+Shift+Q; the usual exit keys are swallowed.
         QShortcut(QKeySequence("Ctrl+Alt+Shift+Q"), self).activated.connect(self._staff_quit)
         if kiosk_mode:
@@ -146,6 +157,31 @@ class KioskWindow(QMainWindow):
             self._idle_timer.start(int(self.persona.kiosk.idle_timeout_s * 1000))
         elif kind == "error":
             log.warning("%s: %s", event.data.get("stage"), event.data.get("message"))
+
+    def _check_persona(self) -> None:
+        conversation = self.conversation
+        if conversation is None or self.persona_file is None or self._reloading or conversation.speaking:
+            return
+        if self.avatar.controller.state not in ("idle",):
+            return  # mid-conversation: the edit applies once the visitor is done
+        if self.watcher is None:
+            self.watcher = PersonaWatcher(self.persona_file, self.persona, on_change=conversation.apply_persona)
+        self._reloading = True
+        threading.Thread(target=self._poll_persona, name="persona-reload", daemon=True).start()
+
+    def _poll_persona(self) -> None:  # worker thread: validating and re-indexing take ~1 s
+        try:
+            assert self.watcher is not None
+            if self.watcher.poll():
+                self.persona = self.watcher.persona
+                log.warning("persona file %s reloaded", self.persona_file)
+            notice = self.watcher.notice
+            if notice is not None and not notice.ok:
+                log.warning("persona file not applied: %s", notice.message)
+        except Exception:
+            log.exception("persona reload failed; the last good persona stays in use")
+        finally:
+            self._reloading = False
 
     def _idle(self) -> None:
         if self.conversation is not None and not self.conversation.speaking:

@@ -41,6 +41,8 @@ class ListeningSettings(Section):
 class AudioDeviceSettings(Section):
     input_device: str = Field("", description="Microphone name (part of it is enough); empty: system default.")
     output_device: str = Field("", description="Speaker name (part of it is enough); empty: system default.")
-    echo_cancellation: Literal["webrtc", "speex", "half_duplex", "off"] = Field(
-        "half_duplex", description="How the kiosk avoids hearing itself."
+    echo_cancellation: Literal["webrtc", "half_duplex", "off"] = Field(
+        "webrtc",
+        description="How the kiosk avoids hearing itself: 'webrtc' (echo cancellation; visitors can "
+        "interrupt), 'half_duplex' (the microphone is ignored while the avatar speaks; no barge-in), 'off'.",
     )

@@ -72,7 +72,11 @@ class WebRTCEcho:
                 return
             if rate != self._rate:
                 self._rate = rate
-                self._resampler = None if rate == PIPELINE_RATE else soxr.ResampleStream(rate, PIPELINE_RATE, 1, dtype="float32")
+                # 'QQ' (cubic) has no look-ahead; better filters delay the reference by 20-40 ms,
+                # which puts it behind the echo it must predict and the canceller stops working.
+                self._resampler = (
+                    None if rate == PIPELINE_RATE else soxr.ResampleStream(rate, PIPELINE_RATE, 1, dtype="float32", quality="QQ")
+                )
             audio = block if self._resampler is None else self._resampler.resample_chunk(block)
             self._far_rest = np.concatenate([self._far_rest, audio.astype(np.float32, copy=False)])
             while len(self._far_rest) >= FRAME:

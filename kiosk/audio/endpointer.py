@@ -22,7 +22,8 @@ from kiosk.pipeline.messages import PIPELINE_RATE
 
 FRAME_S = FRAME / PIPELINE_RATE
 PREROLL_S = 0.3  # audio kept from before the detected start (the first phoneme is often quiet)
-HYSTERESIS = 0.15  # once speaking, probabilities down to threshold - HYSTERESIS still count as speech
+HYSTERESIS = 0.15
+STRICT_THRESHOLD = 0.85  # speech probability needed to start an utterance while the avatar speaks  # once speaking, probabilities down to threshold - HYSTERESIS still count as speech
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,10 @@ class Endpointer:
     def __init__(self, settings: ListeningSettings) -> None:
         self.settings = settings
         self._frames_needed = max(1, round(settings.min_speech_s / FRAME_S))
+        self._strict_frames = max(self._frames_needed, round(settings.barge_in_min_speech_s / FRAME_S))
+        # While the avatar speaks, what reaches the microphone is mostly its own (echo-cancelled)
+        # voice: a new utterance then needs a clearer and longer voice to start.
+        self.strict = False
         self._early_frames = max(1, round(settings.early_start_s / FRAME_S))
         self._end_frames = max(self._early_frames, round(settings.end_of_speech_s / FRAME_S))
         self._max_frames = round(settings.max_listen_s / FRAME_S)
@@ -64,7 +69,8 @@ class Endpointer:
         return np.concatenate(list(self._frames)) if self._frames else np.zeros(0, np.float32)
 
     def push(self, frame: np.ndarray, probability: float, time: float) -> list[EndpointEvent]:
-        threshold = self.settings.vad_threshold
+        threshold = max(self.settings.vad_threshold, STRICT_THRESHOLD) if self.strict else self.settings.vad_threshold
+        needed = self._strict_frames if self.strict else self._frames_needed
         events: list[EndpointEvent] = []
         if not self.speaking:
             self._preroll.append(frame)
@@ -77,7 +83,7 @@ class Endpointer:
                 if self._gap > 2:  # a short dip inside the first syllables is tolerated
                     self._voiced_run = 0
                     self._gap = 0
-            if self._voiced_run >= self._frames_needed:
+            if self._voiced_run >= needed:
                 self.speaking = True
                 self._frames.extend(self._preroll)
                 self._count = len(self._preroll)

@@ -136,13 +136,19 @@ class Microphone:
 
     def _convert(self) -> None:
         carry = np.zeros(0, np.float32)
+        resampler: Any = None
         while not self._stop.is_set():
             try:
                 block, at = self._pending.get(timeout=0.2)
             except queue.Empty:
                 continue
             self.level = float(np.sqrt(np.mean(block**2))) if len(block) else 0.0
-            audio = resample(block, self._rate, PIPELINE_RATE)
+            if resampler is None and self._rate != PIPELINE_RATE:
+                import soxr
+
+                # a stream keeps the filter state across blocks; 'LQ' adds ~20 ms, 'HQ' up to 40 ms
+                resampler = soxr.ResampleStream(self._rate, PIPELINE_RATE, 1, dtype="float32", quality="LQ")
+            audio = block if resampler is None else resampler.resample_chunk(block)
             if self.echo is not None:
                 audio = self.echo.near(audio)
             carry = np.concatenate([carry, audio])

@@ -50,12 +50,17 @@ _VENUE = re.compile(
 )
 
 
-_QUANTITY_ASKED = re.compile(r"\b(how much|how many|how long|how late|how early|what time|price|cost|costs|fee)\b", re.IGNORECASE)
-_QUANTITY_SAID = re.compile(r"\d|\b(" + "|".join(n for n in NUMBER_WORDS if n != "zero") + r")\b", re.IGNORECASE)
+_QUANTITY_ASKED = re.compile(
+    r"\b(how much|how many|how long|how late|how early|what time|price|cost|costs|fee)\b", re.IGNORECASE
+)
+_QUANTITY_SAID = re.compile(
+    r"\d|\b(" + "|".join(n for n in NUMBER_WORDS if n != "zero") + r")\b", re.IGNORECASE
+)
 
 
 SMALL_TALK = re.compile(
-    r"^\W*(hello|hi|hey|good (morning|afternoon|evening)|how are you|thanks|thank you|bye|goodbye|nice)\b", re.IGNORECASE
+    r"^\W*(hello|hi|hey|good (morning|afternoon|evening)|how are you|thanks|thank you|bye|goodbye|nice)\b",
+    re.IGNORECASE,
 )
 
 
@@ -70,10 +75,15 @@ def has_quantity(answer: str) -> bool:
 DAYS_AND_MONTHS = " ".join([*DAYS, *MONTHS]).title()
 _KINDS = {
     "time": (
-        re.compile(r"\b(what time|when|how late|how early|opening hours|open|close|closing)\b", re.IGNORECASE),
-        re.compile(r"\d\s*(am|pm)\b|\bo'clock\b|\b(noon|midnight|hour|hours|mondays?|tuesdays?|wednesdays?|"
-                   r"thursdays?|fridays?|saturdays?|sundays?|daily|weekends?|january|february|march|april|may|"
-                   r"june|july|august|september|october|november|december)\b", re.IGNORECASE),
+        re.compile(
+            r"\b(what time|when|how late|how early|opening hours|open|close|closing)\b", re.IGNORECASE
+        ),
+        re.compile(
+            r"\d\s*(am|pm)\b|\bo'clock\b|\b(noon|midnight|hour|hours|mondays?|tuesdays?|wednesdays?|"
+            r"thursdays?|fridays?|saturdays?|sundays?|daily|weekends?|january|february|march|april|may|"
+            r"june|july|august|september|october|november|december)\b",
+            re.IGNORECASE,
+        ),
     ),
     "price": (
         re.compile(r"\b(how much|price|prices|cost|costs|fee|fees|charge)\b", re.IGNORECASE),
@@ -128,11 +138,27 @@ class GroundedPrompts(PromptBuilder):
         self.curated = SemanticIndex(self.embedder, [[*qa.questions, qa.answer] for qa in knowledge.qa])
         self.facts = SemanticIndex(self.embedder, [[f] for f in knowledge.facts])
         parts = [[p.strip() for p in t.split(",") if p.strip()] for t in knowledge.decline_topics]
-        self.topics = SemanticIndex(self.embedder, [[t, *p, *sum((split_topic(x) for x in p), [])] for t, p in zip(knowledge.decline_topics, parts, strict=True)], 0)
+        self.topics = SemanticIndex(
+            self.embedder,
+            [
+                [t, *p, *sum((split_topic(x) for x in p), [])]
+                for t, p in zip(knowledge.decline_topics, parts, strict=True)
+            ],
+            0,
+        )
         self._topic_words = [[content_words(x) for x in p] for p in parts]
-        known = [*knowledge.facts, *(q for qa in knowledge.qa for q in qa.questions), *(qa.answer for qa in knowledge.qa)]
-        self._vocabulary = set().union(*(content_words(expand(t)) for t in known), content_words(persona.name))
-        self._entry_words = [canonical(set().union(*(content_words(expand(t)) for t in [*qa.questions, qa.answer]))) for qa in knowledge.qa]
+        known = [
+            *knowledge.facts,
+            *(q for qa in knowledge.qa for q in qa.questions),
+            *(qa.answer for qa in knowledge.qa),
+        ]
+        self._vocabulary = set().union(
+            *(content_words(expand(t)) for t in known), content_words(persona.name)
+        )
+        self._entry_words = [
+            canonical(set().union(*(content_words(expand(t)) for t in [*qa.questions, qa.answer])))
+            for qa in knowledge.qa
+        ]
         self._system = grounded_system_prompt(persona)
         self._style_words = content_words(self._system + " " + persona.greeting)
         self._names = known_words(*known, persona.name, persona.greeting, self._system, DAYS_AND_MONTHS)
@@ -146,23 +172,30 @@ class GroundedPrompts(PromptBuilder):
     def user_message(self, question: str) -> str:
         ranked = [(i, s) for i, s in self.facts.top(question, FACTS_SHOWN) if s >= FACT_MIN]
         facts = [self.persona.knowledge.facts[i] for i, _ in ranked]
-        text = f"Facts:\n{chr(10).join('- ' + f for f in facts)}\n\nQuestion: {question}" if facts else question
+        text = (
+            f"Facts:\n{chr(10).join('- ' + f for f in facts)}\n\nQuestion: {question}" if facts else question
+        )
         # Numbers may only come from facts about what was asked: "the gift shop closes at 6" must not
         # borrow the museum's closing time.
         subjects = canonical(subject_words(question))
         on_subject = [f for f in facts if subjects & canonical(content_words(expand(f)))]
         about = on_subject or facts
-        allowed = set().union(specifics(question), specifics(self.persona.name), *(specifics(f) for f in about))
+        allowed = set().union(
+            specifics(question), specifics(self.persona.name), *(specifics(f) for f in about)
+        )
         # If the model's answer is withheld, a fact is spoken instead only if it is about what was asked.
         strong = [
-            self.persona.knowledge.facts[i] for i, s in ranked
+            self.persona.knowledge.facts[i]
+            for i, s in ranked
             if s >= FALLBACK_FACT_MIN and self.persona.knowledge.facts[i] in on_subject
         ]
         fallback = strong[0] if strong else self.persona.knowledge.unknown_line
         topic = set().union(content_words(expand(question)), *(content_words(expand(f)) for f in on_subject))
         topic = canonical(topic) if on_subject else set()
         with self._lock:
-            self._plans[text] = Plan(question, facts, allowed, fallback, topic, self._names | known_words(question))
+            self._plans[text] = Plan(
+                question, facts, allowed, fallback, topic, self._names | known_words(question)
+            )
             while len(self._plans) > 32:
                 self._plans.popitem(last=False)
         return text
@@ -189,7 +222,11 @@ class GroundedPrompts(PromptBuilder):
         if hit is None:
             return None
         margin = hit.score - hit.runner_up
-        if hit.score < CURATED_UNKNOWN_SUBJECT and asks_quantity(question) and canonical(subject_words(question)) - self._entry_words[hit.index]:
+        if (
+            hit.score < CURATED_UNKNOWN_SUBJECT
+            and asks_quantity(question)
+            and canonical(subject_words(question)) - self._entry_words[hit.index]
+        ):
             # "what time does the gift shop close" is not answered by the museum's hours
             return None
         if SMALL_TALK.search(question) and not subject_words(question):
@@ -208,7 +245,9 @@ class GroundedPrompts(PromptBuilder):
         about it, and (for "what time" / "how much") that fact states a time or a price."""
         if self.unknown_subjects(question):
             return False
-        facts = [self.persona.knowledge.facts[i] for i, s in self.facts.top(question, FACTS_SHOWN) if s >= FACT_MIN]
+        facts = [
+            self.persona.knowledge.facts[i] for i, s in self.facts.top(question, FACTS_SHOWN) if s >= FACT_MIN
+        ]
         subjects = canonical(subject_words(question))
         if subjects:
             facts = [f for f in facts if subjects & canonical(content_words(expand(f)))]
@@ -232,6 +271,13 @@ class GroundedPrompts(PromptBuilder):
             return True
         hit = self.topics.best(question)
         return hit is not None and hit.score >= DECLINE_MIN
+
+    def fixed_lines(self) -> list[str]:
+        """Every answer spoken word for word (curated answers, decline and unknown lines, greeting):
+        worth synthesizing ahead of time, since TTS is most of a curated answer's latency."""
+        knowledge = self.persona.knowledge
+        lines = [qa.answer for qa in knowledge.qa] + [knowledge.decline_line, knowledge.unknown_line]
+        return list(dict.fromkeys([*lines, self.persona.greeting]))
 
     def plan_for(self, user_message: str) -> Plan | None:
         with self._lock:

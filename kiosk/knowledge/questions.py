@@ -20,7 +20,9 @@ class Question(Section):
         description="curated: a curated answer; fact: an answer from the facts; unknown: the unknown line; "
         "decline: the decline line; injection: an attempt to change the persona; chat: small talk.",
     )
-    qa: int | None = Field(None, ge=1, description="For 'curated': the entry's position in knowledge.qa, from 1.")
+    qa: int | None = Field(
+        None, ge=1, description="For 'curated': the entry's position in knowledge.qa, from 1."
+    )
     facts: list[str] = Field(
         default_factory=list,
         description="For 'fact': words the answer must contain (each item; alternatives separated by |).",

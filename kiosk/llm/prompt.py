@@ -48,7 +48,9 @@ def system_prompt(persona: Persona) -> str:
     facts += [f"Q: {qa.questions[0]} A: {qa.answer}" for qa in persona.knowledge.qa]
     if facts:
         parts.append("Facts:\n" + "\n".join(f"- {fact}" for fact in facts))
-        parts.append(f"If the facts do not answer a question about this place, say: {persona.knowledge.unknown_line}")
+        parts.append(
+            f"If the facts do not answer a question about this place, say: {persona.knowledge.unknown_line}"
+        )
     if persona.knowledge.decline_topics:
         topics = ", ".join(persona.knowledge.decline_topics)
         parts.append(f"Do not discuss {topics}; say: {persona.knowledge.decline_line}")

@@ -37,11 +37,14 @@ def _new(args: argparse.Namespace) -> int:
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", args.name):
         raise KioskError(
-            f"'{args.name}' cannot be a persona id", fix="use lower case letters, digits, - and _ (e.g. museum-guide)"
+            f"'{args.name}' cannot be a persona id",
+            fix="use lower case letters, digits, - and _ (e.g. museum-guide)",
         )
     target = args.output or paths.config_dir() / f"{args.name}.toml"
     if target.exists() and not args.force:
-        raise KioskError(f"{target} already exists", fix="choose another name, or add --force to overwrite it")
+        raise KioskError(
+            f"{target} already exists", fix="choose another name, or add --force to overwrite it"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(template(args.name), encoding="utf-8")
     print(f"wrote {target}\nedit it, then run: kiosk persona check {target}")
@@ -82,10 +85,14 @@ def _eval(args: argparse.Namespace) -> int:
     llm.prime([{"role": "system", "content": prompts.system_prompt()}])
     report = evaluate(prompts, llm, questions)
     for outcome in report.outcomes:
-        mark = {"correct": "ok", "refused": "ok (refused)", "invented": "INVENTED", "wrong": "WRONG"}[outcome.verdict]
+        mark = {"correct": "ok", "refused": "ok (refused)", "invented": "INVENTED", "wrong": "WRONG"}[
+            outcome.verdict
+        ]
         extra = f" invented: {', '.join(outcome.invented)}" if outcome.invented else ""
         if args.verbose or outcome.verdict in ("invented", "wrong"):
-            print(f"[{mark}] ({outcome.question.expect}, {outcome.decision}) {outcome.question.text}\n    -> {outcome.answer}{extra}")
+            print(
+                f"[{mark}] ({outcome.question.expect}, {outcome.decision}) {outcome.question.text}\n    -> {outcome.answer}{extra}"
+            )
     print(report.summary())
     return 1 if report.counts()["invented"] else 0
 
@@ -99,7 +106,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     new = persona_sub.add_parser("new", help="write a commented persona template")
     new.add_argument("name", help="persona id: lower case, digits, - and _")
-    new.add_argument("-o", "--output", type=Path, help="where to write it (default: the kiosk's config folder)")
+    new.add_argument(
+        "-o", "--output", type=Path, help="where to write it (default: the kiosk's config folder)"
+    )
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
     new.set_defaults(func=_new)
 
@@ -108,9 +117,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     docs.add_argument("--check", action="store_true", help="only say whether the file is up to date")
     docs.set_defaults(func=_docs)
 
-    ev = persona_sub.add_parser("eval", help="run typed questions through the real matching and language model")
+    ev = persona_sub.add_parser(
+        "eval", help="run typed questions through the real matching and language model"
+    )
     ev.add_argument("file", type=Path, help="persona file")
-    ev.add_argument("--questions", required=True, type=Path, help="question file (TOML, see assets/personas/)")
+    ev.add_argument(
+        "--questions", required=True, type=Path, help="question file (TOML, see assets/personas/)"
+    )
     ev.add_argument("--limit", type=int, default=0, help="only the first N questions")
     ev.add_argument("--verbose", action="store_true", help="print every answer, not only the wrong ones")
     ev.set_defaults(func=_eval)

@@ -53,6 +53,8 @@ def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     for path, number in key_lines(text):
         if len(path) > len(wanted):
             continue
-        if [str(p) for p in path] == [str(w) for w in wanted[: len(path)]] and (best is None or len(path) > best[0]):
+        if [str(p) for p in path] == [str(w) for w in wanted[: len(path)]] and (
+            best is None or len(path) > best[0]
+        ):
             best = (len(path), number)
     return best[1] if best else None

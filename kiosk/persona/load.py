@@ -107,10 +107,17 @@ def _found(value: Any) -> str:
 
 
 _TYPE_WORDS = {
-    "int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
-    "float_parsing": "a number", "float_type": "a number", "bool_parsing": "true or false",
-    "bool_type": "true or false", "string_type": "text in quotes", "list_type": "a list in [ ]",
-    "model_type": "a table of settings", "dict_type": "a table of settings",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text in quotes",
+    "list_type": "a list in [ ]",
+    "model_type": "a table of settings",
+    "dict_type": "a table of settings",
 }
 
 
@@ -139,8 +146,10 @@ def _message(item: dict[str, Any], loc: tuple[Any, ...], data: Any) -> str:
     if kind == "union_tag_not_found":
         return f"this section needs 'engine = ...' ({ctx.get('discriminator', '').strip(chr(39))})"
     bounds = {
-        "greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
-        "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt"),
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("more than", "gt"),
+        "less_than_equal": ("at most", "le"),
+        "less_than": ("less than", "lt"),
     }
     if loc == ("schema_version",) and kind == "less_than_equal":
         return f"this file is for a newer kiosk (schema_version {value}); this kiosk reads versions 1 to {SCHEMA_VERSION}"
@@ -153,7 +162,11 @@ def _message(item: dict[str, Any], loc: tuple[Any, ...], data: Any) -> str:
         return "must not be empty"
     if kind == "string_pattern_mismatch":
         model = _model_at(Persona, loc, data)
-        described = model.model_fields[str(loc[-1])].description if model and str(loc[-1]) in model.model_fields else ""
+        described = (
+            model.model_fields[str(loc[-1])].description
+            if model and str(loc[-1]) in model.model_fields
+            else ""
+        )
         return f"{_found(value)} is not in the allowed form: {described}".rstrip(": ")
     return f"{item['msg']} (found {_found(value)})"
 
@@ -190,7 +203,14 @@ def read_persona(text: str, path: Path) -> Loaded:
         match = re.search(r"line (\d+)", str(exc))
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise PersonaError(
-            path, [Problem("", f"not valid TOML: {reason} (quote text with \"...\")", int(match.group(1)) if match else None)]
+            path,
+            [
+                Problem(
+                    "",
+                    f'not valid TOML: {reason} (quote text with "...")',
+                    int(match.group(1)) if match else None,
+                )
+            ],
         ) from None
     data, migrated_from = migrate(data)
     base = path.parent
@@ -222,10 +242,13 @@ def read_persona_file(path: Path | str) -> Loaded:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise KioskError(
-            f"persona file not found: {file}", fix="check the path, or create one with `kiosk persona new NAME`"
+            f"persona file not found: {file}",
+            fix="check the path, or create one with `kiosk persona new NAME`",
         ) from None
     except IsADirectoryError:
-        raise KioskError(f"{file} is a folder, not a persona file", fix="give the path of a .toml file") from None
+        raise KioskError(
+            f"{file} is a folder, not a persona file", fix="give the path of a .toml file"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise KioskError(f"cannot read persona file {file}: {exc}", fix="save it as UTF-8 text") from None
     return read_persona(text, file)

@@ -52,26 +52,56 @@ def check_references(data: dict[str, Any], base: Path) -> list[Reference]:
         path = _resolve(voice, base)
         loc = ("engines", "tts", "voice")
         if not path.is_file():
-            out.append(("engines.tts.voice", f"voice file not found: {path} (allowed: 'joe' or the path of a Piper .onnx voice)", loc))
+            out.append(
+                (
+                    "engines.tts.voice",
+                    f"voice file not found: {path} (allowed: 'joe' or the path of a Piper .onnx voice)",
+                    loc,
+                )
+            )
         elif not Path(f"{path}.json").is_file():
-            out.append(("engines.tts.voice", f"the voice's settings file is missing: {path}.json (Piper voices come as .onnx + .onnx.json)", loc))
+            out.append(
+                (
+                    "engines.tts.voice",
+                    f"the voice's settings file is missing: {path}.json (Piper voices come as .onnx + .onnx.json)",
+                    loc,
+                )
+            )
     llm = _section(data, "engines", "llm")
     model = llm.get("model")
     if llm.get("engine", "llama_cpp") == "llama_cpp" and isinstance(model, str) and model:
         path = _resolve(model, base)
         if not path.is_file():
-            out.append(("engines.llm.model", f"language model file not found: {path} (allowed: empty for the built-in model, or a .gguf file)", ("engines", "llm", "model")))
+            out.append(
+                (
+                    "engines.llm.model",
+                    f"language model file not found: {path} (allowed: empty for the built-in model, or a .gguf file)",
+                    ("engines", "llm", "model"),
+                )
+            )
     asr = _section(data, "engines", "asr")
     folder = asr.get("model")
     if isinstance(folder, str) and folder:
         path = _resolve(folder, base)
         if not path.is_dir():
-            out.append(("engines.asr.model", f"speech recognition model folder not found: {path}", ("engines", "asr", "model")))
+            out.append(
+                (
+                    "engines.asr.model",
+                    f"speech recognition model folder not found: {path}",
+                    ("engines", "asr", "model"),
+                )
+            )
     avatar = _section(data, "avatar").get("name")
     if isinstance(avatar, str) and avatar:
         known = available_avatars()
         if avatar not in known:
-            out.append(("avatar.name", f"avatar '{avatar}' not found in avatars/ (available: {', '.join(known)})", ("avatar", "name")))
+            out.append(
+                (
+                    "avatar.name",
+                    f"avatar '{avatar}' not found in avatars/ (available: {', '.join(known)})",
+                    ("avatar", "name"),
+                )
+            )
     return out
 
 

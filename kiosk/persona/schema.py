@@ -44,7 +44,9 @@ class Knowledge(Section):
         description="Facts about the venue the avatar may use, one short sentence each. Times, prices and places "
         "it mentions must appear here: anything else it says 'I don't know' to.",
     )
-    qa: list[QA] = Field(default_factory=list, description="Curated question -> answer pairs, spoken as written.")
+    qa: list[QA] = Field(
+        default_factory=list, description="Curated question -> answer pairs, spoken as written."
+    )
     decline_topics: list[str] = Field(
         default_factory=list,
         description="Topics the avatar politely declines: one entry per topic, listing the words visitors would "
@@ -63,16 +65,28 @@ class Knowledge(Section):
 class Engines(Section):
     asr: ASRSettings = Field(default_factory=WhisperSettings, description="Speech recognition engine.")
     llm: LLMSettings = Field(default_factory=LlamaCppSettings, description="Language model engine.")
-    tts: PiperSettings = Field(default_factory=PiperSettings, description="Speech synthesis engine (the voice).")
+    tts: PiperSettings = Field(
+        default_factory=PiperSettings, description="Speech synthesis engine (the voice)."
+    )
 
 
 class AvatarColours(Section):
-    skin: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="Skin colour as #RRGGBB; empty: the avatar's own.")
-    hair: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="Hair colour as #RRGGBB; empty: the avatar's own.")
-    eyes: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="Iris colour as #RRGGBB; empty: the avatar's own.")
-    clothing: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description="Clothing colour as #RRGGBB; empty: the avatar's own.")
+    skin: str | None = Field(
+        None, pattern=r"^#[0-9a-fA-F]{6}$", description="Skin colour as #RRGGBB; empty: the avatar's own."
+    )
+    hair: str | None = Field(
+        None, pattern=r"^#[0-9a-fA-F]{6}$", description="Hair colour as #RRGGBB; empty: the avatar's own."
+    )
+    eyes: str | None = Field(
+        None, pattern=r"^#[0-9a-fA-F]{6}$", description="Iris colour as #RRGGBB; empty: the avatar's own."
+    )
+    clothing: str | None = Field(
+        None, pattern=r"^#[0-9a-fA-F]{6}$", description="Clothing colour as #RRGGBB; empty: the avatar's own."
+    )
     background: str | None = Field(
-        None, pattern=r"^#[0-9a-fA-F]{6}$", description="Screen background as #RRGGBB; empty: the avatar's own."
+        None,
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="Screen background as #RRGGBB; empty: the avatar's own.",
     )
 
 
@@ -80,10 +94,16 @@ class AvatarSettings(Section):
     name: str = Field(
         "default", description="Avatar folder name in avatars/ ('default' is the built-in avatar)."
     )
-    expression: Expression = Field("neutral", description="Resting expression: neutral, happy, surprised or concerned.")
+    expression: Expression = Field(
+        "neutral", description="Resting expression: neutral, happy, surprised or concerned."
+    )
     greeting_expression: Expression = Field("happy", description="Expression while greeting a visitor.")
-    decline_expression: Expression = Field("concerned", description="Expression when declining or not knowing.")
-    colours: AvatarColours = Field(default_factory=AvatarColours, description="Colour overrides for the avatar.")
+    decline_expression: Expression = Field(
+        "concerned", description="Expression when declining or not knowing."
+    )
+    colours: AvatarColours = Field(
+        default_factory=AvatarColours, description="Colour overrides for the avatar."
+    )
 
 
 class KioskSettings(Section):
@@ -101,11 +121,18 @@ class KioskSettings(Section):
 
 class Persona(Section):
     schema_version: int = Field(
-        SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION, description="Version of this file's format (older ones are migrated)."
+        SCHEMA_VERSION,
+        ge=1,
+        le=SCHEMA_VERSION,
+        description="Version of this file's format (older ones are migrated).",
     )
-    id: str = Field("default", pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id: lower case, digits, - and _.")
+    id: str = Field(
+        "default", pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id: lower case, digits, - and _."
+    )
     name: str = Field("Ava", description="Display name the avatar uses for itself.")
-    language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", description="Language code of the conversation, e.g. 'en'.")
+    language: str = Field(
+        "en", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$", description="Language code of the conversation, e.g. 'en'."
+    )
     greeting: str = Field("Hello! How can I help you today?", description="Spoken when a visitor starts.")
     attract_lines: list[str] = Field(
         default_factory=lambda: ["Hi there! Ask me anything."], description="Shown while nobody is talking."
@@ -116,8 +143,14 @@ class Persona(Section):
     )
     style: Style = Field(default_factory=Style, description="Personality and answer length.")
     knowledge: Knowledge = Field(default_factory=Knowledge, description="What the avatar knows.")
-    engines: Engines = Field(default_factory=Engines, description="Recognition, language model and voice engines.")
-    listening: ListeningSettings = Field(default_factory=ListeningSettings, description="Voice activity and barge-in.")
-    audio: AudioDeviceSettings = Field(default_factory=AudioDeviceSettings, description="Microphone and speaker.")
+    engines: Engines = Field(
+        default_factory=Engines, description="Recognition, language model and voice engines."
+    )
+    listening: ListeningSettings = Field(
+        default_factory=ListeningSettings, description="Voice activity and barge-in."
+    )
+    audio: AudioDeviceSettings = Field(
+        default_factory=AudioDeviceSettings, description="Microphone and speaker."
+    )
     avatar: AvatarSettings = Field(default_factory=AvatarSettings, description="How the avatar looks.")
     kiosk: KioskSettings = Field(default_factory=KioskSettings, description="Unattended kiosk behaviour.")

@@ -168,7 +168,11 @@ def _reference(model: type[BaseModel], path: str, out: list[str], note: str = ""
         if model.__doc__ and path:
             out += [model.__doc__.strip(), ""]
         out += ["| key | value | default | meaning |", "|---|---|---|---|", *rows, ""]
-        item_models = [(n, _list_item_model(i.annotation)) for n, i in model.model_fields.items() if _list_item_model(i.annotation)]
+        item_models = [
+            (n, _list_item_model(i.annotation))
+            for n, i in model.model_fields.items()
+            if _list_item_model(i.annotation)
+        ]
         for name, item in item_models:
             if item is not None:
                 _reference(item, f"[{path + '.' if path else ''}{name}]", out, note)
@@ -208,8 +212,8 @@ def reference_markdown() -> str:
         "`unknown_line` is said instead. Test a persona with",
         "`kiosk persona eval FILE --questions questions.toml`.",
         "",
-        "**Older files.** `schema_version` 1 files are read and migrated (v1 `question = \"...\"` in",
-        "`[[knowledge.qa]]` became `questions = [\"...\"]`).",
+        '**Older files.** `schema_version` 1 files are read and migrated (v1 `question = "..."` in',
+        '`[[knowledge.qa]]` became `questions = ["..."]`).',
         "",
         "## Settings",
         "",

@@ -11,8 +11,10 @@ talking, the speculative turn is cancelled and everything it produced is dropped
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from kiosk.asr import create_asr
@@ -21,6 +23,7 @@ from kiosk.audio.playback import PlaybackBuffer
 from kiosk.audio.sources import FrameQueue
 from kiosk.audio.vad import SileroVAD
 from kiosk.errors import KioskError
+from kiosk.knowledge import GroundedPrompts, GuardedLLM
 from kiosk.llm import create_llm
 from kiosk.llm.prompt import History, PromptBuilder
 from kiosk.persona.schema import Persona
@@ -33,6 +36,13 @@ from kiosk.tts import create_tts
 log = logging.getLogger(__name__)
 
 Observer = Callable[[TurnEvent], None]
+ECHO_TAIL_S = 0.5  # after the avatar stops, its voice may still reach the microphone for a moment
+ECHO_TEXT_WINDOW_S = 3.0  # transcripts this soon after the avatar spoke are compared with what it said
+ECHO_WORD_SHARE = 0.7  # ... and dropped as echo when this share of their words was in its answer
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
 
 
 class Conversation:
@@ -40,9 +50,11 @@ class Conversation:
         self.persona = persona
         self.turns = TurnControl()
         self.history = History()
-        self.prompts = PromptBuilder(persona)
+        # curated answers, fact grounding and the guard that stops invented venue facts; the
+        # GroundedPrompts (an embedding index of the persona) is built in load()
+        self.prompts: PromptBuilder = PromptBuilder(persona)
         self.asr = create_asr(persona.engines.asr)
-        self.llm = create_llm(persona.engines.llm)
+        self.llm = GuardedLLM(create_llm(persona.engines.llm), lambda: self.prompts)
         self.tts = create_tts(persona.engines.tts)
         self.vad: SileroVAD | None = None
         self._output_rate = output_rate
@@ -52,6 +64,8 @@ class Conversation:
         self._pending: int | None = None  # speculative turn waiting for the end of speech
         self._confirmed: set[int] = set()
         self._playing: int | None = None
+        self._last_audio = 0.0  # monotonic time the last reply audio finished
+        self._heard: deque[tuple[float, str]] = deque(maxlen=32)  # (start time, text) of played chunks
         self._lock = threading.Lock()
         self.listener: Listener | None = None
         self.frames: FrameQueue | None = None
@@ -74,7 +88,11 @@ class Conversation:
         def load_vad() -> None:
             self.vad = SileroVAD()
 
-        jobs = [("asr", self.asr.load), ("llm", self.llm.load), ("tts", self.tts.load), ("vad", load_vad)]
+        def load_knowledge() -> None:
+            self.prompts = GroundedPrompts(self.persona)
+
+        jobs = [("asr", self.asr.load), ("llm", self.llm.load), ("tts", self.tts.load), ("vad", load_vad),
+                ("knowledge", load_knowledge)]
         threads = [threading.Thread(target=run, args=job, name=f"load-{job[0]}") for job in jobs]
         for thread in threads:
             thread.start()
@@ -100,6 +118,7 @@ class Conversation:
             lambda: self.persona.fallback_line, self.speak.put, self._notify,
         )
         self.recognize = RecognizeStage(self.turns, self.asr, self.answer.put, self._notify)
+        self.recognize.is_echo = self._is_echo
         for stage in (self.recognize, self.answer, self.speak):
             stage.on_error = self._stage_error
             stage.start()
@@ -107,7 +126,7 @@ class Conversation:
         self.frames = frames
         self.listener = Listener(
             frames, self.vad, Endpointer(persona.listening), self._on_endpoint,
-            on_block=self._on_block, muted=self._muted,
+            on_block=self._on_block, muted=self._muted, strict=self._strict,
         )
         self.listener.start()
 
@@ -138,6 +157,19 @@ class Conversation:
     def _muted(self) -> bool:
         half_duplex = self.persona.audio.echo_cancellation == "half_duplex"
         return bool(half_duplex and self.playback is not None and self._playing is not None)
+
+    def _is_echo(self, text: str) -> bool:
+        """A transcript made of the words the avatar just said, heard while it spoke: its own voice."""
+        now = time.monotonic()
+        if self._playing is None and now - self._last_audio > ECHO_TEXT_WINDOW_S:
+            return False
+        said = {w for at, t in self._heard if now - at < 30 for w in _words(t)}
+        heard = _words(text)
+        return bool(heard) and sum(w in said for w in heard) >= ECHO_WORD_SHARE * len(heard)
+
+    def _strict(self) -> bool:
+        """While speaking (and shortly after: the room still rings), starting a new utterance is harder."""
+        return self._playing is not None or time.monotonic() - self._last_audio < ECHO_TAIL_S
 
     def _on_block(self, block, speaking: bool, events: list[EndpointEvent]) -> None:
         if self.asr.streaming and speaking:
@@ -238,10 +270,12 @@ class Conversation:
         self._notify(TurnEvent("speaking", turn, {"at": at}))
 
     def _chunk_start(self, chunk: SpeechChunk, at: float) -> None:
+        self._heard.append((at, chunk.text))
         self._notify(TurnEvent("chunk", chunk.turn, {"chunk": chunk, "at": at}))
 
     def _turn_end(self, turn: int, at: float) -> None:
         self.turns.timeline(turn).mark("turn_end", at)
+        self._last_audio = max(self._last_audio, at)
         with self._lock:
             if self._playing == turn:
                 self._playing = None
@@ -252,6 +286,15 @@ class Conversation:
         """Forget the conversation (idle timeout / privacy)."""
         self.interrupt(reason="session reset")
         self.history.clear()
+
+    def apply_persona(self, persona: Persona) -> None:
+        """Use an edited persona from the next turn on (live reload). Engine changes need a restart."""
+        if persona.engines != self.persona.engines:
+            log.warning("engine settings changed: they apply at the next start of the kiosk")
+        prompts = GroundedPrompts(persona)  # ~1 s: built before the switch so no turn waits
+        self.persona, self.prompts = persona, prompts
+        self.history.clear()
+        self.llm.prime(self.history.messages(prompts.system_prompt(), "")[:-1])
 
     @property
     def speaking(self) -> bool:

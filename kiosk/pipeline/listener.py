@@ -28,9 +28,10 @@ class Listener:
         on_event: Callable[[EndpointEvent], None],
         on_block: Callable[..., None] | None = None,
         muted: Callable[[], bool] = lambda: False,
+        strict: Callable[[], bool] = lambda: False,
     ) -> None:
         self.frames, self.vad, self.endpointer = frames, vad, endpointer
-        self.on_event, self.on_block, self.muted = on_event, on_block, muted
+        self.on_event, self.on_block, self.muted, self.strict = on_event, on_block, muted, strict
         self.probability = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
@@ -61,6 +62,7 @@ class Listener:
             except Exception:  # a broken VAD must not kill listening; treat as silence
                 log.exception("voice activity detection failed")
                 self.probability = 0.0
+            self.endpointer.strict = self.strict()
             events = self.endpointer.push(block, self.probability, at)
             if self.on_block is not None:
                 self.on_block(block, self.endpointer.speaking, events)

@@ -44,6 +44,8 @@ class RecognizeStage(Stage):
         super().__init__(turns)
         self.engine, self.emit, self.notify = engine, emit, notify
         self._stream: Any = None
+        # is_echo(text): the transcript is the avatar's own voice that got past echo cancellation
+        self.is_echo: Callable[[str], bool] = lambda text: False
 
     def handle(self, message: Utterance | StreamAudio) -> None:
         if isinstance(message, StreamAudio):
@@ -59,8 +61,8 @@ class RecognizeStage(Stage):
         else:
             text, words = self.engine.transcribe(message.audio)
         self.turns.timeline(message.turn).mark("asr_final")
-        if not text.strip():
-            self.notify(TurnEvent("no_speech", message.turn))
+        if not text.strip() or self.is_echo(text):
+            self.notify(TurnEvent("no_speech", message.turn, {"echo": bool(text.strip())}))
             self.turns.cancel(message.turn)
             return
         self.notify(TurnEvent("transcript", message.turn, {"text": text}))

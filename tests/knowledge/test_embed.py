@@ -6,7 +6,9 @@ from kiosk.knowledge.embed import Embedder
 
 
 def test_embeddings_are_unit_vectors_that_rank_meaning(embedder: Embedder) -> None:
-    vectors = embedder.embed(["A man is eating food.", "A man is eating a piece of bread.", "A man is riding a horse."])
+    vectors = embedder.embed(
+        ["A man is eating food.", "A man is eating a piece of bread.", "A man is riding a horse."]
+    )
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     similarity = vectors @ vectors.T

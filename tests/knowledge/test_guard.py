@@ -34,15 +34,21 @@ def _answer(prompts: GroundedPrompts, question: str, pieces: list[str]) -> str:
 
 def test_invented_number_is_never_spoken(grounded: dict[str, GroundedPrompts]) -> None:
     museum = grounded["museum-greeter"]
-    answer = _answer(museum, "what time does the gift shop close", ["The gift shop ", "closes at 6 pm. ", "Enjoy!"])
+    answer = _answer(
+        museum, "what time does the gift shop close", ["The gift shop ", "closes at 6 pm. ", "Enjoy!"]
+    )
     assert "6" not in answer
     assert answer == museum.persona.knowledge.unknown_line
 
 
-def test_supported_sentences_pass_and_a_later_invention_ends_the_answer(grounded: dict[str, GroundedPrompts]) -> None:
+def test_supported_sentences_pass_and_a_later_invention_ends_the_answer(
+    grounded: dict[str, GroundedPrompts],
+) -> None:
     museum = grounded["museum-greeter"]
     answer = _answer(
-        museum, "how old is the lighthouse lens", ["The lens dates ", "from 1890. ", "It weighs 3 tonnes. ", "Lovely."]
+        museum,
+        "how old is the lighthouse lens",
+        ["The lens dates ", "from 1890. ", "It weighs 3 tonnes. ", "Lovely."],
     )
     assert answer == "The lens dates from 1890."
 

@@ -42,7 +42,9 @@ def _score(prompts: GroundedPrompts, path: Path) -> tuple[int, int, int, int]:
     ],
     ids=["question-files", "sealed"],
 )
-def test_paraphrases_match_the_right_entry(grounded: dict[str, GroundedPrompts], files, min_right, max_wrong) -> None:
+def test_paraphrases_match_the_right_entry(
+    grounded: dict[str, GroundedPrompts], files, min_right, max_wrong
+) -> None:
     right = positives = wrong = total = 0
     for name in PERSONAS:
         r, p, w, t = _score(grounded[name], files(name))

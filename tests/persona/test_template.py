@@ -22,7 +22,15 @@ def test_template_round_trips_through_validation(tmp_path: Path) -> None:
 def test_template_describes_every_setting() -> None:
     text = template("x")
     for name, info in Persona.model_fields.items():
-        if info.description and name not in ("style", "knowledge", "engines", "listening", "audio", "avatar", "kiosk"):
+        if info.description and name not in (
+            "style",
+            "knowledge",
+            "engines",
+            "listening",
+            "audio",
+            "avatar",
+            "kiosk",
+        ):
             assert info.description in text
 
 
