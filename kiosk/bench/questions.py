@@ -28,6 +28,10 @@ QUESTIONS: tuple[str, ...] = (
     "Can I take photos inside?",
     "What is your favorite painting?",
     "Is the gift shop open on Sunday?",
+    "Can you tell me a fun fact?",
+    "What do you like about your job?",
+    "Good morning! How are you today?",
+    "Can you recommend something to do this afternoon?",
 )
 
 LEAD_S = 0.5  # silence before each question

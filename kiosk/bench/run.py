@@ -100,7 +100,8 @@ def run_bench(turns: int = 20, as_json: bool = False, persona_path=None, naive: 
             if not as_json:
                 latency = result.marks.get("first_audio_out")
                 shown = f"{latency:.3f}s" if latency is not None else result.outcome
-                print(f"turn {index + 1:3d}/{turns}: {shown:>8}  {question.text!r} -> {result.reply[:60]!r}", flush=True)
+                print(f"turn {index + 1:3d}/{turns}: {shown:>8} {result.source:>6}  {question.text!r} -> {result.reply[:60]!r}",
+                      flush=True)
             conversation.history.clear()  # every question starts a fresh visitor session
             time.sleep(0.3)
     finally:
@@ -118,6 +119,9 @@ def run_bench(turns: int = 20, as_json: bool = False, persona_path=None, naive: 
             r.marks[end] - r.marks[start] for _, r in records if start in r.marks and end in r.marks
         ]
         layers[name] = _stats(values)
+    for source, title in (("llm", "END TO END, answered by the LLM"), ("direct", "END TO END, curated/fixed answer")):
+        values = [r.marks["first_audio_out"] for _, r in records if r.source == source and "first_audio_out" in r.marks]
+        layers[title] = _stats(values)
     answered = sum(1 for _, r in records if r.outcome == "answered")
     report: dict[str, Any] = {
         "turns": turns,

@@ -26,6 +26,7 @@ TAIL_S = 4.0  # silence fed after the recording, so the end of speech can be det
 @dataclass
 class TurnResult:
     outcome: str  # "answered" | "no_speech" | "timeout"
+    source: str = ""  # "llm": the language model answered; "direct": a curated answer or fixed line
     transcript: str = ""
     reply: str = ""
     marks: dict[str, float] = field(default_factory=dict)  # seconds after the end of speech
@@ -43,6 +44,7 @@ class TurnResult:
             "reply": self.reply,
             "times_s": self.marks,
             "latency_s": self.marks.get("first_audio_out"),
+            "answer_source": self.source,
             "sample_rate": self.sample_rate,
             "reply_duration_s": round(len(self.reply_audio) / self.sample_rate, 3),
             "clauses": self.clauses,
@@ -110,6 +112,7 @@ class HeadlessSession:
         result.outcome = "answered"
         result.transcript = next((str(e.data["text"]) for e in transcripts if e.turn == turn), "")
         result.reply = next((str(e.data["text"]) for e in events if e.kind == "reply" and e.turn == turn), "")
+        result.source = next((str(e.data["source"]) for e in events if e.kind == "answer_source" and e.turn == turn), "")
         timeline = self.conversation.turns.timeline(turn)
         if bounds is not None and feeder.speech_end_time is not None:
             timeline.mark("speech_end", feeder.speech_end_time, overwrite=True)

@@ -108,6 +108,7 @@ class AnswerStage(Stage):
 
         prompts = self.prompts()
         shortcut = prompts.shortcut(message.text)
+        self.notify(TurnEvent("answer_source", turn, {"source": "direct" if shortcut else "llm"}))
         if shortcut:
             timeline.mark("llm_first_token")
             send(splitter.push(shortcut) + splitter.finish())
