@@ -33,9 +33,10 @@ missing_packages() {
 
 install_debian() {
     command -v dpkg-query >/dev/null || { say "not a Debian/Ubuntu system: install the packages in installer/debian-packages*.txt yourself"; return; }
-    local lists=("$ROOT/installer/debian-packages.txt")
+    # build tools always: llama-cpp-python (when its wheel is not cached yet) and the WebRTC echo
+    # canceller are compiled from source
+    local lists=("$ROOT/installer/debian-packages.txt" "$ROOT/installer/debian-packages-build.txt")
     [[ "$MODE" == "--test" ]] && lists+=("$ROOT/installer/debian-packages-test.txt")
-    ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1 || lists+=("$ROOT/installer/debian-packages-build.txt")
     local missing
     missing="$(missing_packages "${lists[@]}")"
     "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
