@@ -42,6 +42,15 @@ def run_app(argv: list[str]) -> int:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
 
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print(
+            "kiosk: no screen: start the kiosk from the kiosk's desktop session (DISPLAY is not set).\n"
+            "  fix: log in on the kiosk's screen, or check the installation headless with "
+            "`kiosk doctor` and `kiosk converse --input question.wav`",
+            file=sys.stderr,
+        )
+        return 2
+
     from PySide6.QtGui import QSurfaceFormat
     from PySide6.QtWidgets import QApplication
 

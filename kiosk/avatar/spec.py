@@ -151,6 +151,8 @@ def available() -> list[str]:
 
 def load_avatar(name_or_path: str | Path | None = None) -> AvatarSpec:
     """An avatar by name (a folder in avatars/), by folder path, or the embedded default."""
+    if name_or_path == "default":  # what a persona says when it does not pick one
+        name_or_path = DEFAULT.name
     if name_or_path in (None, "", DEFAULT.name) and not (avatars_dir() / DEFAULT.name).is_dir():
         return DEFAULT
     name_or_path = name_or_path or DEFAULT.name

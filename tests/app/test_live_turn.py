@@ -22,9 +22,8 @@ def streams(env, kind: str) -> list[str]:
 
 def test_app_hears_a_question_and_answers_through_the_speaker(tmp_path, screen, pulse, questions):
     env = dict(os.environ, **pulse, DISPLAY=screen, QT_QPA_PLATFORM="xcb", KIOSK_CONFIG_DIR=str(tmp_path))
-    persona = tmp_path / "persona.toml"
-    persona.write_text('[avatar]\nname = "aria"\n')
-    app = subprocess.Popen([sys.executable, "-m", "kiosk", "--windowed", "--persona", str(persona)],
+    # no --persona: the embedded default persona, as `installer/install.sh --run` starts it
+    app = subprocess.Popen([sys.executable, "-m", "kiosk", "--windowed"],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     recorder = None
     try:

@@ -52,3 +52,9 @@ def test_manifest_overrides_a_viseme():
     spec = parse_manifest({"visemes": {"aa": {"open": 0.5}}}, None)
     assert spec.visemes["aa"] == {"open": 0.5}
     assert spec.visemes["O"]["round"] > 0.5
+
+
+def test_default_avatar_name_resolves_to_the_builtin_avatar():
+    from kiosk.avatar.spec import DEFAULT, load_avatar
+
+    assert load_avatar("default").name == DEFAULT.name
