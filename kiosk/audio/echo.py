@@ -8,6 +8,7 @@ delay between the two streams itself, so the clocks need not be aligned by hand.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 from typing import Any, Protocol
 
@@ -57,10 +58,8 @@ class WebRTCEcho:
         self._rate = 0
 
     def far(self, block: np.ndarray, rate: int) -> None:
-        try:
+        with contextlib.suppress(queue.Full):  # the consumer stalled: drop, AEC re-converges
             self._far.put_nowait((block.copy(), rate))
-        except queue.Full:
-            pass  # the consumer stalled; AEC re-converges
 
     def _drain_far(self) -> None:
         import soxr
