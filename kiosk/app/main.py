@@ -21,15 +21,34 @@ def persona_path(explicit: Path | None) -> Path | None:
     return staff_file if staff_file.exists() else None
 
 
+def setup_logging(verbose: bool) -> None:
+    """Warnings and errors to a rotating file in the log folder (5 x 2 MB); with -v also to stderr."""
+    import logging
+    import logging.handlers
+
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        file = logging.handlers.RotatingFileHandler(paths.log_dir() / "kiosk.log", maxBytes=2_000_000, backupCount=5)
+        file.setLevel(logging.INFO)
+        file.setFormatter(formatter)
+        root.addHandler(file)
+    except OSError as exc:
+        print(f"kiosk: cannot write the log file ({exc}); logging to the terminal only", file=sys.stderr)
+    console = logging.StreamHandler()
+    console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(console)
+
+
 def run_app(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="kiosk", description="Start the kiosk (fullscreen).")
     parser.add_argument("--windowed", action="store_true", help="a normal window, for development")
     parser.add_argument("--persona", type=Path, help="persona file")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     args = parser.parse_args(argv)
-    import logging
-
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(args.verbose)
 
     from kiosk.avatar.spec import load_avatar
     from kiosk.persona import load_persona

@@ -181,7 +181,7 @@ class KioskWindow(QMainWindow):
             assert self.watcher is not None
             if self.watcher.poll():
                 self.persona = self.watcher.persona
-                log.warning("persona file %s reloaded", self.persona_file)
+                log.info("persona file %s reloaded", self.persona_file)
             notice = self.watcher.notice
             if notice is not None and not notice.ok:
                 log.warning("persona file not applied: %s", notice.message)
