@@ -87,6 +87,9 @@ def run_app(argv: list[str]) -> int:
         window.resize(1280, 720)
         window.show()
     else:
+        # kiosk sessions often run X without a window manager, where showFullScreen alone leaves
+        # the window at its default size: cover the screen explicitly as well
+        window.setGeometry(app.primaryScreen().geometry())
         window.showFullScreen()
     window.start()
     return int(app.exec())
