@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.app.bridge import EventBridge
 from kiosk.audio.echo import create_echo_canceller
@@ -25,6 +25,10 @@ from kiosk.pipeline.messages import SpeechChunk, TurnEvent
 log = logging.getLogger(__name__)
 
 CAPTION_STYLE = "QLabel { color: white; background-color: #0b0f14; padding: 18px 48px; }"
+TALK_STYLE = (
+    "QPushButton { color: white; background-color: #1f5f66; font-size: 34px; border: none; }"
+    "QPushButton:pressed { background-color: #3f9fa8; }"
+)
 STATUS_STYLE = "QLabel { color: #ffd27f; background-color: rgba(40, 20, 0, 190); padding: 10px 18px; }"
 
 
@@ -74,6 +78,14 @@ class KioskWindow(QMainWindow):
         layout.addWidget(self.status)
         layout.addWidget(container, 1)
         layout.addWidget(self.caption)
+        # push-to-talk: a large touch button (and the space bar) held while the visitor speaks
+        self.talk_button = QPushButton("Hold to talk")
+        self.talk_button.setStyleSheet(TALK_STYLE)
+        self.talk_button.setMinimumHeight(110)
+        self.talk_button.pressed.connect(lambda: self._talk(True))
+        self.talk_button.released.connect(lambda: self._talk(False))
+        self.talk_button.setVisible(persona.listening.mode == "push_to_talk")
+        layout.addWidget(self.talk_button)
         self.setCentralWidget(central)
         self.caption.setVisible(persona.kiosk.captions)
         self._idle_timer = QTimer(self)
@@ -204,11 +216,30 @@ class KioskWindow(QMainWindow):
         self.status.setVisible(bool(text))
 
     # ---- kiosk hardening ---------------------------------------------------------------------------
+    def _talk(self, held: bool) -> None:
+        if self.conversation is not None:
+            self.conversation.set_talk_button(held)
+        if held:
+            self.avatar.controller.set_state("listening")
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
         if self.kiosk_mode and event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_F4, Qt.Key.Key_F11):
             event.accept()
             return
+        if event.key() == Qt.Key.Key_Space and self.talk_button.isVisible():
+            if not event.isAutoRepeat():
+                self._talk(True)
+            event.accept()
+            return
         super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if event.key() == Qt.Key.Key_Space and self.talk_button.isVisible():
+            if not event.isAutoRepeat():
+                self._talk(False)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
 
     def _staff_quit(self) -> None:
         self._allow_close = True

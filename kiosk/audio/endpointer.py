@@ -68,6 +68,32 @@ class Endpointer:
     def _utterance(self) -> np.ndarray:
         return np.concatenate(list(self._frames)) if self._frames else np.zeros(0, np.float32)
 
+    def idle(self, frame: np.ndarray) -> None:
+        """Push-to-talk, button up: only keep the pre-roll."""
+        self._preroll.append(frame)
+
+    def hold(self, frame: np.ndarray, time: float) -> list[EndpointEvent]:
+        """Push-to-talk, button held: everything is part of the utterance."""
+        events = []
+        if not self.speaking:
+            self.speaking = True
+            self._frames.extend(self._preroll)
+            self._count = len(self._preroll)
+            self._preroll.clear()
+            events.append(EndpointEvent("start", time, self._utterance()))
+        self._frames.append(frame)
+        self._count += 1
+        self._last_voiced = time
+        return events
+
+    def release(self, time: float) -> list[EndpointEvent]:
+        """Push-to-talk, button released: the utterance ends now."""
+        if not self.speaking:
+            return []
+        event = EndpointEvent("end", time, self._utterance(), speech_end=self._last_voiced)
+        self.reset()
+        return [event]
+
     def push(self, frame: np.ndarray, probability: float, time: float) -> list[EndpointEvent]:
         threshold = max(self.settings.vad_threshold, STRICT_THRESHOLD) if self.strict else self.settings.vad_threshold
         needed = self._strict_frames if self.strict else self._frames_needed

@@ -65,6 +65,7 @@ class Conversation:
         self._confirmed: set[int] = set()
         self._playing: int | None = None
         self._last_audio = 0.0  # monotonic time the last reply audio finished
+        self._talk_button = False  # push-to-talk button (or key) held
         self._heard: deque[tuple[float, str]] = deque(maxlen=32)  # (start time, text) of played chunks
         self._lock = threading.Lock()
         self.listener: Listener | None = None
@@ -127,6 +128,7 @@ class Conversation:
         self.listener = Listener(
             frames, self.vad, Endpointer(persona.listening), self._on_endpoint,
             on_block=self._on_block, muted=self._muted, strict=self._strict,
+            talk_button=(lambda: self._talk_button) if persona.listening.mode == "push_to_talk" else None,
         )
         self.listener.start()
 
@@ -229,6 +231,15 @@ class Conversation:
         self._notify(TurnEvent("thinking", turn))
         assert self.playback is not None
         self.playback.release(turn)
+
+    def set_talk_button(self, held: bool) -> None:
+        """Push-to-talk: the visitor pressed (True) or released (False) the talk button or key.
+
+        Pressing it while the avatar speaks interrupts the answer. Callable from any thread.
+        """
+        if held and not self._talk_button and self._playing is not None:
+            self.interrupt(reason="talk button")
+        self._talk_button = held
 
     def submit_text(self, text: str) -> int:
         """Start a turn from typed text (tests, staff test-speak, persona eval)."""

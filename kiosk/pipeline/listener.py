@@ -29,9 +29,11 @@ class Listener:
         on_block: Callable[..., None] | None = None,
         muted: Callable[[], bool] = lambda: False,
         strict: Callable[[], bool] = lambda: False,
+        talk_button: Callable[[], bool] | None = None,
     ) -> None:
         self.frames, self.vad, self.endpointer = frames, vad, endpointer
         self.on_event, self.on_block, self.muted, self.strict = on_event, on_block, muted, strict
+        self.talk_button = talk_button  # push-to-talk: is the button held? (None: hands-free)
         self.probability = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
@@ -50,6 +52,19 @@ class Listener:
             if item is None:
                 continue
             block, at = item
+            if self.talk_button is not None:
+                if self.talk_button():
+                    events = self.endpointer.hold(block, at)
+                elif self.endpointer.speaking:
+                    events = self.endpointer.release(at)
+                else:
+                    self.endpointer.idle(block)
+                    events = []
+                if self.on_block is not None:
+                    self.on_block(block, self.endpointer.speaking, events)
+                for event in events:
+                    self.on_event(event)
+                continue
             if self.muted():
                 if not was_muted:
                     self.endpointer.reset()

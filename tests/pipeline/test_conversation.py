@@ -109,3 +109,35 @@ def test_engine_crash_speaks_the_fallback_and_the_next_turn_works(session, monke
     wait_for(session, "done", turn2, timeout=30)
     assert calls["n"] >= 1
     assert threading.active_count() < 40
+
+
+def test_push_to_talk_listens_only_while_the_button_is_held(questions):
+    from kiosk.audio.sources import WavFeeder
+
+    persona = default_persona()
+    persona.listening.mode = "push_to_talk"
+    conversation = Conversation(persona)
+    conversation.load()
+    session = HeadlessSession(conversation)
+    try:
+        question = questions[1]
+        rate = question.rate
+        # spoken without the button: ignored
+        feeder = WavFeeder(np.concatenate([question.audio, np.zeros(rate, np.float32)]), rate, session.frames)
+        feeder.start()
+        feeder.finished.wait(15)
+        feeder.stop()
+        time.sleep(0.5)
+        assert not [e for e in session._events if e.kind in ("listening", "transcript")]
+        # held while speaking, released after: answered
+        conversation.set_talk_button(True)
+        feeder = WavFeeder(np.concatenate([question.audio, np.zeros(rate // 2, np.float32)]), rate, session.frames)
+        feeder.start()
+        feeder.finished.wait(15)
+        conversation.set_talk_button(False)
+        transcript = wait_for(session, "transcript", timeout=10)
+        assert transcript.data["text"].lower().startswith("where can i find the restroom")
+        wait_for(session, "done", transcript.turn, timeout=30)
+        feeder.stop()
+    finally:
+        session.close()

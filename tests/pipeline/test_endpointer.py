@@ -58,3 +58,15 @@ def test_hysteresis_keeps_quiet_syllables_inside_the_utterance():
     probs = [0.9] * frames(0.5) + [0.4] * frames(0.6) + [0.9] * frames(0.3) + [0.0] * frames(1.0)
     kinds = [k for k, _, _ in run(probs)]
     assert kinds == ["start", "early", "end"]
+
+
+def test_push_to_talk_button_defines_the_utterance():
+    endpointer = Endpointer(ListeningSettings(mode="push_to_talk"))
+    frame = np.zeros(FRAME, np.float32)
+    for _ in range(5):
+        endpointer.idle(frame)  # pre-roll only
+    kinds = [e.kind for i in range(20) for e in endpointer.hold(frame, i * FRAME_S)]
+    assert kinds == ["start"]
+    (end,) = endpointer.release(1.0)
+    assert end.kind == "end" and len(end.audio) == (5 + 20) * FRAME
+    assert endpointer.release(1.1) == []
