@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import importlib
 import logging
 import sys
@@ -114,7 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's per-thread malloc arenas. With the default (8 per core) the engine threads' buffers
+    fragment into new arenas and RSS climbed ~100 MB over 80 turns; with 2 it stayed flat (+2 MB).
+    Must run before the engine threads start."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (musl): nothing to tune
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8: M_ARENA_MAX
+
+
 def main(argv: list[str] | None = None) -> int:
+    limit_malloc_arenas()
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("--windowed", "--persona"):
         from kiosk.app.main import run_app  # `kiosk`, `kiosk --windowed`, `kiosk --persona F`
