@@ -70,13 +70,7 @@ def _devices(args: argparse.Namespace) -> int:
 def _check_models(args: argparse.Namespace) -> int:
     from kiosk import models
 
-    embedded = [
-        (models.WHISPER_TINY_EN, "Whisper tiny.en (speech recognition)"),
-        (models.SMOLLM2_135M, "SmolLM2-135M-Instruct (language model)"),
-        (models.PIPER_JOE, "Piper Joe voice (speech synthesis)"),
-        (models.SILERO_VAD, "Silero VAD (voice activity)"),
-    ]
-    for model, kind in embedded:
+    for model, kind in models.EMBEDDED:
         path = models.check_embedded(model, kind=kind, setting="(embedded default)")
         print(f"ok  {kind}: {path}")
     return 0
@@ -148,3 +142,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PROBLEM
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0

@@ -38,8 +38,7 @@ def _cpu() -> Check:
 
 def _models() -> list[Check]:
     out = []
-    for model, kind in ((models.WHISPER_TINY_EN, "speech recognition model"), (models.SMOLLM2_135M, "language model"),
-                        (models.PIPER_JOE, "voice"), (models.SILERO_VAD, "voice activity model")):
+    for model, kind in models.EMBEDDED:
         try:
             path = models.check_embedded(model, kind=kind, setting="(embedded default)")
             out.append(Check("pass", kind, f"{path.name} sha256 ok"))

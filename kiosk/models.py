@@ -56,6 +56,14 @@ SILERO_VAD = EmbeddedModel(
     "faster-whisper==1.2.1",
 )
 
+# Every model the kiosk ships, with the words staff see for it (check-models, doctor).
+EMBEDDED: tuple[tuple[EmbeddedModel, str], ...] = (
+    (WHISPER_TINY_EN, "speech recognition model (Whisper tiny.en)"),
+    (SMOLLM2_135M, "language model (SmolLM2-135M-Instruct)"),
+    (PIPER_JOE, "voice (Piper Joe)"),
+    (SILERO_VAD, "voice activity model (Silero VAD)"),
+)
+
 GGUF_MAGIC = b"GGUF"
 
 

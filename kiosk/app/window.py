@@ -226,20 +226,21 @@ class KioskWindow(QMainWindow):
         if self.kiosk_mode and event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_F4, Qt.Key.Key_F11):
             event.accept()
             return
-        if event.key() == Qt.Key.Key_Space and self.talk_button.isVisible():
-            if not event.isAutoRepeat():
-                self._talk(True)
-            event.accept()
-            return
-        super().keyPressEvent(event)
+        if not self._talk_key(event, held=True):
+            super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
-        if event.key() == Qt.Key.Key_Space and self.talk_button.isVisible():
-            if not event.isAutoRepeat():
-                self._talk(False)
-            event.accept()
-            return
-        super().keyReleaseEvent(event)
+        if not self._talk_key(event, held=False):
+            super().keyReleaseEvent(event)
+
+    def _talk_key(self, event: QKeyEvent, held: bool) -> bool:
+        """The space bar is the push-to-talk key; True if the event was it."""
+        if event.key() != Qt.Key.Key_Space or not self.talk_button.isVisible():
+            return False
+        if not event.isAutoRepeat():
+            self._talk(held)
+        event.accept()
+        return True
 
     def _staff_quit(self) -> None:
         self._allow_close = True

@@ -14,6 +14,8 @@ import numpy as np
 
 from kiosk import paths
 from kiosk.audio.wavio import read_wav, write_wav
+from kiosk.tts.config import PiperSettings
+from kiosk.tts.piper import PiperTTS  # imports onnxruntime/piper lazily inside load()
 
 QUESTIONS: tuple[str, ...] = (
     "What time does the museum close today?",
@@ -51,23 +53,16 @@ def spoken_questions(texts: tuple[str, ...] = QUESTIONS, folder: Path | None = N
     folder = folder or paths.cache_dir() / "bench-questions"
     folder.mkdir(parents=True, exist_ok=True)
     out: list[SpokenQuestion] = []
-    voice: dict | None = None
+    engines: dict[tuple[float, float], PiperTTS] = {}
     for index, text in enumerate(texts):
         speed, variation, gain = DELIVERIES[index % len(DELIVERIES)]
         key = hashlib.sha256(f"{text}|{speed}|{variation}|{gain}".encode()).hexdigest()[:12]
         path = folder / f"q{index:02d}-{key}.wav"
         if not path.exists():
-            if voice is None:
-                voice = {}
-            settings_key = (speed, variation)
-            if settings_key not in voice:
-                from kiosk.tts.config import PiperSettings
-                from kiosk.tts.piper import PiperTTS
-
-                engine = PiperTTS(PiperSettings(speed=speed, variation=variation))
+            engine = engines.get((speed, variation))
+            if engine is None:
+                engine = engines[(speed, variation)] = PiperTTS(PiperSettings(speed=speed, variation=variation))
                 engine.load()
-                voice[settings_key] = engine
-            engine = voice[settings_key]
             pieces = list(engine.synthesize(text))
             rate = pieces[0].sample_rate
             speech = np.concatenate([p.audio for p in pieces]) * gain

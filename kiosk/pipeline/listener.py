@@ -53,33 +53,35 @@ class Listener:
                 continue
             block, at = item
             if self.talk_button is not None:
-                if self.talk_button():
-                    events = self.endpointer.hold(block, at)
-                elif self.endpointer.speaking:
-                    events = self.endpointer.release(at)
-                else:
-                    self.endpointer.idle(block)
-                    events = []
-                if self.on_block is not None:
-                    self.on_block(block, self.endpointer.speaking, events)
-                for event in events:
-                    self.on_event(event)
-                continue
-            if self.muted():
+                events = self._push_to_talk(block, at)
+            elif self.muted():
                 if not was_muted:
                     self.endpointer.reset()
                     self.vad.reset()
                 was_muted = True
                 continue
-            was_muted = False
-            try:
-                self.probability = self.vad(block)
-            except Exception:  # a broken VAD must not kill listening; treat as silence
-                log.exception("voice activity detection failed")
-                self.probability = 0.0
-            self.endpointer.strict = self.strict()
-            events = self.endpointer.push(block, self.probability, at)
+            else:
+                was_muted = False
+                events = self._hands_free(block, at)
             if self.on_block is not None:
                 self.on_block(block, self.endpointer.speaking, events)
             for event in events:
                 self.on_event(event)
+
+    def _push_to_talk(self, block, at: float) -> list[EndpointEvent]:
+        assert self.talk_button is not None
+        if self.talk_button():
+            return self.endpointer.hold(block, at)
+        if self.endpointer.speaking:
+            return self.endpointer.release(at)
+        self.endpointer.idle(block)
+        return []
+
+    def _hands_free(self, block, at: float) -> list[EndpointEvent]:
+        try:
+            self.probability = self.vad(block)
+        except Exception:  # a broken VAD must not kill listening; treat as silence
+            log.exception("voice activity detection failed")
+            self.probability = 0.0
+        self.endpointer.strict = self.strict()
+        return self.endpointer.push(block, self.probability, at)
