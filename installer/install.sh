@@ -40,6 +40,9 @@ install_debian() {
     local missing
     missing="$(missing_packages "${lists[@]}")"
     "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing="$missing python3-venv"
+    # the WebRTC echo canceller compiles a Python extension: it needs the interpreter's headers
+    "$PYTHON" -c 'import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' \
+        2>/dev/null || missing="$missing python3-dev"
     [[ -z "${missing// /}" ]] && { say "Debian packages: all present"; return; }
     say "installing Debian packages: $missing"
     local sudo=""
