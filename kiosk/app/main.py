@@ -21,16 +21,18 @@ def persona_path(explicit: Path | None) -> Path | None:
     return staff_file if staff_file.exists() else None
 
 
-def setup_logging(verbose: bool) -> None:
-    """Warnings and errors to a rotating file in the log folder (5 x 2 MB); with -v also to stderr."""
+def setup_logging(verbose: bool, file_name: str = "kiosk.log") -> None:
+    """Information, warnings and errors to a rotating file in the log folder (5 x 2 MB); with -v
+    details also to stderr. Transcripts are logged at debug level only, so never to the file."""
     import logging
     import logging.handlers
 
     root = logging.getLogger()
+    root.handlers.clear()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        file = logging.handlers.RotatingFileHandler(paths.log_dir() / "kiosk.log", maxBytes=2_000_000, backupCount=5)
+        file = logging.handlers.RotatingFileHandler(paths.log_dir() / file_name, maxBytes=2_000_000, backupCount=5)
         file.setLevel(logging.INFO)
         file.setFormatter(formatter)
         root.addHandler(file)

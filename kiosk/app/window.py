@@ -11,6 +11,7 @@ from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.app.bridge import EventBridge
+from kiosk.app.watchdog import Heartbeat, ping_interval_s
 from kiosk.audio.echo import create_echo_canceller
 from kiosk.audio.sinks import Speaker
 from kiosk.audio.sources import FrameQueue, Microphone
@@ -102,6 +103,12 @@ class KioskWindow(QMainWindow):
         if kiosk_mode:
             self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
             self.setCursor(Qt.CursorShape.BlankCursor)
+        # the supervisor (systemd or `kiosk supervise`) restarts the kiosk when these pings stop:
+        # they come from this (UI) thread and only while the conversation's threads are healthy
+        self.heartbeat = Heartbeat(lambda: self.conversation.health() if self.conversation else None)
+        self._heartbeat_timer = QTimer(self)
+        self._heartbeat_timer.timeout.connect(self.heartbeat.beat)
+        self._heartbeat_timer.start(int(ping_interval_s() * 1000))
         self.setWindowTitle(f"Kiosk - {persona.name}")
         self.show_status("Starting up...")
 
@@ -115,6 +122,7 @@ class KioskWindow(QMainWindow):
             conversation.load()
         except KioskError as exc:
             self.bridge.failed.emit(f"The kiosk cannot start: {exc}")
+            self.heartbeat.ready()  # up, showing why: restarting would not fix the configuration
             return
         self.bridge.ready.emit(conversation)
 
@@ -149,6 +157,7 @@ class KioskWindow(QMainWindow):
             self.show_status("\n".join(problems))
         else:
             self.show_status("")
+        self.heartbeat.ready()
 
     # ---- conversation events (Qt thread) ----------------------------------------------------------
     def on_event(self, event: TurnEvent) -> None:
@@ -250,6 +259,7 @@ class KioskWindow(QMainWindow):
         if not self._allow_close:
             event.ignore()
             return
+        self.heartbeat.stopping()
         for device in (self.microphone, self.speaker):
             if device is not None:
                 device.stop()

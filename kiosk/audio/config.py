@@ -19,6 +19,13 @@ class ListeningSettings(Section):
     end_of_speech_s: float = Field(
         0.5, ge=0.2, le=3.0, description="Silence, in seconds, that ends the visitor's question."
     )
+    matched_end_of_speech_s: float = Field(
+        0.3,
+        ge=0.15,
+        le=3.0,
+        description="When what the visitor said so far matches a curated answer, this much silence ends the "
+        "question (the staff's answer starts sooner). Set it equal to end_of_speech_s to turn this off.",
+    )
     early_start_s: float = Field(
         0.15,
         ge=0.1,

@@ -65,6 +65,11 @@ class Endpointer:
         """Seconds since the current utterance started (0 when not speaking)."""
         return self._count * FRAME_S if self.speaking else 0.0
 
+    @property
+    def silence_s(self) -> float:
+        """Seconds of silence since the current utterance's last voiced frame (0 when not speaking)."""
+        return self._silence * FRAME_S if self.speaking else 0.0
+
     def _utterance(self) -> np.ndarray:
         return np.concatenate(list(self._frames)) if self._frames else np.zeros(0, np.float32)
 

@@ -169,6 +169,10 @@ class GroundedPrompts(PromptBuilder):
     def shortcut(self, question: str) -> str | None:
         return self.decide(question).text
 
+    def direct(self, question: str) -> tuple[str, str] | None:
+        decision = self.decide(question)
+        return (decision.kind, decision.text) if decision.text else None
+
     def user_message(self, question: str) -> str:
         ranked = [(i, s) for i, s in self.facts.top(question, FACTS_SHOWN) if s >= FACT_MIN]
         facts = [self.persona.knowledge.facts[i] for i, _ in ranked]

@@ -35,6 +35,12 @@ class PromptBuilder:
     def shortcut(self, question: str) -> str | None:
         return None
 
+    def direct(self, question: str) -> tuple[str, str] | None:
+        """(kind, text) when the answer needs no model: "curated" for a staff-written answer,
+        other kinds for fixed lines (decline, unknown); None when the model should answer."""
+        text = self.shortcut(question)
+        return ("fixed", text) if text else None
+
 
 def system_prompt(persona: Persona) -> str:
     style = persona.style

@@ -5,7 +5,9 @@
 
 Recognition and the answer start speculatively after ``early_start_s`` of silence; the answer only
 becomes audible once ``end_of_speech_s`` of silence confirms the visitor finished. If they go on
-talking, the speculative turn is cancelled and everything it produced is dropped.
+talking, the speculative turn is cancelled and everything it produced is dropped. When the
+speculative transcript matched a curated answer, the shorter ``matched_end_of_speech_s`` is enough:
+a whole question was recognised, so the staff's answer starts sooner.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Conversation:
         self.observers: list[Observer] = []
         self.load_seconds: dict[str, float] = {}
         self._pending: int | None = None  # speculative turn waiting for the end of speech
+        self._direct: int | None = None  # latest turn answered from a curated entry (no LLM)
         self._confirmed: set[int] = set()
         self._playing: int | None = None
         self._last_audio = 0.0  # monotonic time the last reply audio finished
@@ -141,6 +144,8 @@ class Conversation:
 
     # ---- observers ------------------------------------------------------------------------------
     def _notify(self, event: TurnEvent) -> None:
+        if event.kind == "answer_source" and event.data.get("kind") == "curated":
+            self._direct = event.turn
         for observer in list(self.observers):
             try:
                 observer(event)
@@ -174,6 +179,8 @@ class Conversation:
         return self._playing is not None or time.monotonic() - self._last_audio < ECHO_TAIL_S
 
     def _on_block(self, block, speaking: bool, events: list[EndpointEvent]) -> None:
+        if speaking and self._pending is not None and self._pending == self._direct and self._confirm_matched():
+            speaking = False
         if self.asr.streaming and speaking:
             started = any(e.kind == "start" for e in events)
             if started:
@@ -221,6 +228,23 @@ class Conversation:
                 self.recognize.put(Utterance(turn, event.audio, speculative=False))
             self.turns.timeline(turn).mark("endpoint", event.time)
             self._confirm(turn)
+
+    def _confirm_matched(self) -> bool:
+        """Listener thread: the speculative turn found a curated answer; end the question early."""
+        assert self.listener is not None
+        endpointer = self.listener.endpointer
+        if endpointer.silence_s < min(self.persona.listening.matched_end_of_speech_s,
+                                      self.persona.listening.end_of_speech_s):
+            return False
+        with self._lock:
+            turn, self._pending = self._pending, None
+        if turn is None or not self.turns.is_live(turn):
+            return False
+        # the utterance is over for the endpointer too: talking on from here is a barge-in
+        endpointer.reset()
+        self.turns.timeline(turn).mark("endpoint")
+        self._confirm(turn)
+        return True
 
     def _confirm(self, turn: int) -> None:
         with self._lock:
@@ -306,6 +330,16 @@ class Conversation:
         self.persona, self.prompts = persona, prompts
         self.history.clear()
         self.llm.prime(self.history.messages(prompts.system_prompt(), "")[:-1])
+
+    def health(self, hang_s: float = 120.0) -> str | None:
+        """What is broken (a dead or stuck thread), or None when every part is running."""
+        if self.listener is not None and not self.listener.alive:
+            return "the listening thread stopped"
+        for stage in (self.recognize, self.answer, self.speak):
+            problem = stage.health(hang_s)
+            if problem:
+                return problem
+        return None
 
     @property
     def speaking(self) -> bool:

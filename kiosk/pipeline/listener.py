@@ -41,6 +41,10 @@ class Listener:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
@@ -63,10 +67,13 @@ class Listener:
             else:
                 was_muted = False
                 events = self._hands_free(block, at)
-            if self.on_block is not None:
-                self.on_block(block, self.endpointer.speaking, events)
-            for event in events:
-                self.on_event(event)
+            try:
+                if self.on_block is not None:
+                    self.on_block(block, self.endpointer.speaking, events)
+                for event in events:
+                    self.on_event(event)
+            except Exception:  # a bug in turn handling must not end listening for the day
+                log.exception("handling the microphone audio failed")
 
     def _push_to_talk(self, block, at: float) -> list[EndpointEvent]:
         assert self.talk_button is not None

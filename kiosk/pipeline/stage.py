@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ class Stage:
         self.on_error: Callable[[str, int, BaseException], None] | None = None
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self.busy_turn: int | None = None
+        self.busy_since: float | None = None  # monotonic time the current message was taken
 
     def start(self) -> None:
         self._thread.start()
@@ -48,6 +50,7 @@ class Stage:
             if turn is not None and not self.turns.is_live(turn):
                 continue
             self.busy_turn = turn
+            self.busy_since = time.monotonic()
             try:
                 self.handle(message)
             except Exception as exc:
@@ -56,6 +59,16 @@ class Stage:
                     self.on_error(self.name, turn or 0, exc)
             finally:
                 self.busy_turn = None
+                self.busy_since = None
+
+    def health(self, hang_s: float) -> str | None:
+        """A plain description of what is wrong with this stage, or None."""
+        if not self._thread.is_alive():
+            return f"the {self.name} stage stopped"
+        since = self.busy_since
+        if since is not None and time.monotonic() - since > hang_s:
+            return f"the {self.name} stage has been stuck on one message for {time.monotonic() - since:.0f} s"
+        return None
 
     def handle(self, message: Any) -> None:
         raise NotImplementedError

@@ -107,11 +107,12 @@ class AnswerStage(Stage):
                 index += 1
 
         prompts = self.prompts()
-        shortcut = prompts.shortcut(message.text)
-        self.notify(TurnEvent("answer_source", turn, {"source": "direct" if shortcut else "llm"}))
-        if shortcut:
+        direct = prompts.direct(message.text)
+        source = {"source": "direct", "kind": direct[0]} if direct else {"source": "llm"}
+        self.notify(TurnEvent("answer_source", turn, source))
+        if direct:
             timeline.mark("llm_first_token")
-            send(splitter.push(shortcut) + splitter.finish())
+            send(splitter.push(direct[1]) + splitter.finish())
         else:
             messages = self.history.messages(prompts.system_prompt(), prompts.user_message(message.text))
             try:
