@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -12,11 +13,17 @@ from kiosk.errors import KioskError
 
 
 def persona_path(explicit: Path | None) -> Path | None:
-    """--persona, else $KIOSK_PERSONA, else persona.toml in the kiosk's config folder, else the embedded default."""
+    """--persona, else $KIOSK_PERSONA, else the one chosen in the staff panel, else persona.toml in
+    the kiosk's config folder, else the embedded default."""
+    from kiosk.app.choices import load_choices
+
     if explicit is not None:
         return explicit
     if os.environ.get("KIOSK_PERSONA"):
         return Path(os.environ["KIOSK_PERSONA"])
+    chosen = load_choices().persona
+    if chosen and Path(chosen).exists():
+        return Path(chosen)
     staff_file = paths.config_dir() / "persona.toml"
     return staff_file if staff_file.exists() else None
 
@@ -56,12 +63,20 @@ def run_app(argv: list[str]) -> int:
     from kiosk.persona import load_persona
 
     file = persona_path(args.persona)
+    problem = ""
     try:
         persona = load_persona(file)
         avatar = load_avatar(persona.avatar.name)
     except KioskError as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
-        return 2
+        if args.persona is not None or file is None:
+            print(f"kiosk: {exc}", file=sys.stderr)
+            return 2
+        # An unattended kiosk comes back after a reboot even if the staff's file has a mistake:
+        # it runs the built-in persona, says why on screen, and applies the file once it is fixed.
+        problem = f"The persona file has a problem, so the built-in persona is running:\n{exc}"
+        logging.getLogger(__name__).error("%s", problem)
+        persona = load_persona(None)
+        avatar = load_avatar(persona.avatar.name)
 
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         print(
@@ -85,6 +100,8 @@ def run_app(argv: list[str]) -> int:
     from kiosk.app.window import KioskWindow
 
     window = KioskWindow(persona, avatar, kiosk_mode=not args.windowed, persona_file=file)
+    if problem:
+        window.startup_problem(problem)
     if args.windowed:
         window.resize(1280, 720)
         window.show()

@@ -4,26 +4,41 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
+from kiosk import paths
 from kiosk.app.bridge import EventBridge
+from kiosk.app.choices import load_choices, save_choices
+from kiosk.app.staff import (
+    CornerTaps,
+    LevelTracker,
+    PinPad,
+    RecentProblems,
+    StaffPanel,
+    TurnFigures,
+    audio_device_names,
+    persona_files,
+)
 from kiosk.app.watchdog import Heartbeat, ping_interval_s
+from kiosk.audio.devices import AudioDevices
 from kiosk.audio.echo import create_echo_canceller
-from kiosk.audio.sinks import Speaker
-from kiosk.audio.sources import FrameQueue, Microphone
-from kiosk.avatar.spec import AvatarSpec
+from kiosk.audio.sources import FrameQueue
+from kiosk.avatar.spec import AvatarSpec, load_avatar
 from kiosk.avatar.widget import AvatarWindow
 from kiosk.errors import KioskError
+from kiosk.persona import load_persona
 from kiosk.persona.schema import Persona
 from kiosk.persona.watch import PersonaWatcher
 from kiosk.pipeline.conversation import Conversation
 from kiosk.pipeline.messages import SpeechChunk, TurnEvent
 
 log = logging.getLogger(__name__)
+EXAMPLES = paths.repo_root() / "assets" / "personas"
 
 CAPTION_STYLE = "QLabel { color: white; background-color: #0b0f14; padding: 18px 48px; }"
 TALK_STYLE = (
@@ -44,13 +59,25 @@ class KioskWindow(QMainWindow):
         self._reloading = False
         self.kiosk_mode = kiosk_mode
         self.conversation: Conversation | None = None
-        self.microphone: Microphone | None = None
-        self.speaker: Speaker | None = None
+        self.devices: AudioDevices | None = None
+        self.choices = load_choices()
+        self.problems = RecentProblems()
+        logging.getLogger().addHandler(self.problems)
+        self._turn_figures: list[TurnFigures] = []
+        self._sources: dict[int, str] = {}
+        self._level = LevelTracker()
+        self._taps = CornerTaps()
+        self._after_pin = self._open_panel
+        self._device_problems: list[str] = []
+        self._engine_problem = ""
+        self._persona_problem = ""
         self._allow_close = not kiosk_mode
         self.bridge = EventBridge()
         self.bridge.turn_event.connect(self.on_event)
         self.bridge.ready.connect(self._on_ready)
-        self.bridge.failed.connect(self.show_status)
+        self.bridge.failed.connect(self._on_failed)
+        self.bridge.persona_applied.connect(self._on_persona_applied)
+        self.bridge.notice.connect(lambda text: self.panel.persona_notice.setText(text))
 
         # A QOpenGLWindow in a container: on software GL it draws ~1.5x the frame rate of a
         # QOpenGLWidget (no extra full-screen copy). Native windows cannot be overlaid by widgets,
@@ -65,6 +92,9 @@ class KioskWindow(QMainWindow):
         self.status = QLabel("")
         self.status.setStyleSheet(STATUS_STYLE)
         self.status.setWordWrap(True)
+        status_font = QFont()
+        status_font.setPointSize(15)
+        self.status.setFont(status_font)
         self.status.hide()
         container = QWidget.createWindowContainer(self.avatar, central)
         container.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -87,7 +117,25 @@ class KioskWindow(QMainWindow):
         self.talk_button.released.connect(lambda: self._talk(False))
         self.talk_button.setVisible(persona.listening.mode == "push_to_talk")
         layout.addWidget(self.talk_button)
-        self.setCentralWidget(central)
+        # pages: the kiosk itself, the staff PIN pad, the staff panel
+        self.pages = QStackedWidget()
+        self.pages.addWidget(central)
+        self.pin_pad = PinPad(lambda: self.persona.kiosk.staff_pin_sha256)
+        self.pin_pad.accepted.connect(lambda: self._after_pin())
+        self.pin_pad.cancelled.connect(self._close_panel)
+        self.pages.addWidget(self.pin_pad)
+        self.panel = StaffPanel(self.problems)
+        self.panel.back.connect(self._close_panel)
+        self.panel.exit_kiosk.connect(self._staff_quit)
+        self.panel.use_devices.connect(self._use_devices)
+        self.panel.switch_persona.connect(self._switch_persona)
+        self.panel.reload_persona.connect(self._reload_now)
+        self.panel.test_speak.connect(self._test_speak)
+        self.pages.addWidget(self.panel)
+        self.setCentralWidget(self.pages)
+        self._panel_timer = QTimer(self)
+        self._panel_timer.timeout.connect(self._refresh_panel)
+        self.avatar.installEventFilter(self)  # taps on the avatar reach its own (native) window
         self.caption.setVisible(persona.kiosk.captions)
         self._idle_timer = QTimer(self)
         self._idle_timer.setSingleShot(True)
@@ -97,9 +145,14 @@ class KioskWindow(QMainWindow):
         self._reload_timer.timeout.connect(self._check_persona)
         self._reload_timer.start(3000)
         # Staff leave kiosk mode with Ctrl+Alt+Shift+Q; the usual exit keys are swallowed.
+        # Staff open the panel with Ctrl+Alt+Shift+S (or five taps in the top-right corner) and
+        # leave kiosk mode with Ctrl+Alt+Shift+Q, both behind the PIN when one is set.
         quit_chord = QShortcut(QKeySequence("Ctrl+Alt+Shift+Q"), self)
         quit_chord.setContext(Qt.ShortcutContext.ApplicationShortcut)  # also while the GL window has focus
-        quit_chord.activated.connect(self._staff_quit)
+        quit_chord.activated.connect(lambda: self._staff_gesture(self._staff_quit, keyboard=True))
+        panel_chord = QShortcut(QKeySequence("Ctrl+Alt+Shift+S"), self)
+        panel_chord.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        panel_chord.activated.connect(lambda: self._staff_gesture(self._open_panel, keyboard=True))
         if kiosk_mode:
             self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
             self.setCursor(Qt.CursorShape.BlankCursor)
@@ -132,32 +185,42 @@ class KioskWindow(QMainWindow):
         frames = FrameQueue()
         conversation.start(frames)
         assert conversation.playback is not None
-        audio = self.persona.audio
-        problems = []
+        audio = self.persona.audio.model_copy()
+        audio.input_device = self.choices.input_device or audio.input_device
+        audio.output_device = self.choices.output_device or audio.output_device
         echo = None
         try:
             echo = create_echo_canceller(audio.echo_cancellation)
         except KioskError as exc:
-            problems.append(f"{exc}; the kiosk ignores the microphone while speaking instead")
+            self._engine_problem = f"{exc}; the kiosk ignores the microphone while speaking instead"
             self.persona.audio.echo_cancellation = "half_duplex"
-        try:
-            self.speaker = Speaker(conversation.playback, audio.output_device, echo=echo)
-            self.speaker.start()
-        except KioskError as exc:
-            problems.append(str(exc))
-        # the buffer's position runs ahead of what is heard by the device's output latency
-        latency = self.speaker.latency if self.speaker is not None else 0.0
-        self.avatar.controller.set_clock(conversation.playback.position, latency_s=latency)
-        try:
-            self.microphone = Microphone(frames, audio.input_device, echo=echo)
-            self.microphone.start()
-        except KioskError as exc:
-            problems.append(str(exc))
-        if problems:
-            self.show_status("\n".join(problems))
-        else:
-            self.show_status("")
+        # devices open (and reopen after an unplug) on their own thread; problems come back here
+        self.devices = AudioDevices(frames, conversation.playback, audio, echo=echo,
+                                    on_change=self.bridge.devices_changed.emit)
+        self.bridge.devices_changed.connect(self._on_devices)
+        self.devices.start()
+        self._show_problems()
         self.heartbeat.ready()
+
+    def _on_devices(self, problems: list[str]) -> None:
+        self._device_problems = problems
+        if self.devices is not None and self.conversation is not None and self.conversation.playback is not None:
+            # the buffer's position runs ahead of what is heard by the device's output latency
+            self.avatar.controller.set_clock(self.conversation.playback.position, latency_s=self.devices.latency)
+        self._show_problems()
+
+    def startup_problem(self, message: str) -> None:
+        """A problem found before the window existed (shown until the persona file is fixed)."""
+        self._persona_problem = message
+        self._show_problems()
+
+    def _on_failed(self, message: str) -> None:
+        self._engine_problem = message
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        parts = (self._persona_problem, self._engine_problem, *self._device_problems)
+        self.show_status("\n".join(p for p in parts if p))
 
     # ---- conversation events (Qt thread) ----------------------------------------------------------
     def on_event(self, event: TurnEvent) -> None:
@@ -172,6 +235,13 @@ class KioskWindow(QMainWindow):
             self._caption(str(event.data["text"]))
         elif kind == "transcript":
             self._caption(f"\u201c{event.data['text']}\u201d")
+            if self.persona.kiosk.log_conversations:
+                log.info("visitor said: %s", event.data["text"])
+        elif kind == "reply":
+            if self.persona.kiosk.log_conversations:
+                log.info("avatar answered: %s", event.data["text"])
+        elif kind == "answer_source":
+            self._sources[event.turn] = str(event.data.get("kind") or event.data.get("source"))
         elif kind == "thinking":
             controller.set_state("thinking")
         elif kind == "speaking":
@@ -181,6 +251,8 @@ class KioskWindow(QMainWindow):
             if isinstance(chunk, SpeechChunk):
                 self._caption(chunk.text)
         elif kind in ("done", "interrupted", "no_speech"):
+            if kind == "done":
+                self._record_turn(event.turn)
             controller.set_state("idle")
             self._idle_timer.start(int(self.persona.kiosk.idle_timeout_s * 1000))
         elif kind == "error":
@@ -201,15 +273,29 @@ class KioskWindow(QMainWindow):
         try:
             assert self.watcher is not None
             if self.watcher.poll():
-                self.persona = self.watcher.persona
+                self.bridge.persona_applied.emit(self.watcher.persona, str(self.persona_file))
                 log.info("persona file %s reloaded", self.persona_file)
             notice = self.watcher.notice
-            if notice is not None and not notice.ok:
-                log.warning("persona file not applied: %s", notice.message)
+            if notice is not None:
+                self.bridge.notice.emit(notice.message)
+                if not notice.ok:
+                    log.warning("persona file not applied: %s", notice.message)
         except Exception:
             log.exception("persona reload failed; the last good persona stays in use")
         finally:
             self._reloading = False
+
+    def _record_turn(self, turn: int) -> None:
+        if self.conversation is None:
+            return
+        timeline = self.conversation.turns.timeline(turn)
+        marks = timeline.relative("vad_speech_end") or timeline.relative("speech_end")
+        self._turn_figures.append(TurnFigures(
+            at=time.strftime("%H:%M:%S"), source=self._sources.pop(turn, "model"),
+            asr=marks.get("asr_final"), first_words=marks.get("first_clause"),
+            tts=marks.get("tts_first_chunk"), total=marks.get("first_audio_out"),
+        ))
+        del self._turn_figures[:-12]
 
     def _idle(self) -> None:
         if self.conversation is not None and not self.conversation.speaking:
@@ -251,6 +337,117 @@ class KioskWindow(QMainWindow):
         event.accept()
         return True
 
+    # ---- staff ------------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if watched is self.avatar and event.type() == QEvent.Type.MouseButtonPress:
+            assert isinstance(event, QMouseEvent)
+            position = event.position()
+            if self._taps.tap(int(position.x()), int(position.y()), self.avatar.width()):
+                self._staff_gesture(self._open_panel, keyboard=False)
+        return False
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt API)
+        position = event.position()
+        if self._taps.tap(int(position.x()), int(position.y()), self.width()):
+            self._staff_gesture(self._open_panel, keyboard=False)
+        super().mousePressEvent(event)
+
+    def _staff_gesture(self, then, keyboard: bool) -> None:  # noqa: ANN001 (a slot)
+        """The hidden gesture: the PIN pad first when a PIN is set. Without one only the key chord works."""
+        if self.persona.kiosk.staff_pin_sha256:
+            self._after_pin = then
+            self.pin_pad.reset()
+            self.pages.setCurrentWidget(self.pin_pad)
+            self.setCursor(Qt.CursorShape.ArrowCursor)
+        elif keyboard or not self.kiosk_mode:
+            then()
+
+    def _open_panel(self) -> None:
+        self.setCursor(Qt.CursorShape.ArrowCursor)
+        inputs, outputs = audio_device_names()
+        current = self.devices.microphone.name if self.devices else "", self.devices.speaker.name if self.devices else ""
+        self.panel.show_devices(inputs, outputs, *current)
+        self.panel.show_personas(persona_files(paths.config_dir(), EXAMPLES), str(self.persona_file or ""))
+        if not self.persona.kiosk.staff_pin_sha256:
+            self.panel.persona_notice.setText(
+                "No staff PIN is set: the corner taps are off. Set kiosk.staff_pin_sha256 in the persona file."
+            )
+        self.panel.title.setText(f"Staff panel: {self.persona.name} ({self.persona_file or 'built-in persona'})")
+        self._refresh_panel()
+        self.pages.setCurrentWidget(self.panel)
+        self._panel_timer.start(100)
+
+    def _close_panel(self) -> None:
+        self._panel_timer.stop()
+        self.pages.setCurrentIndex(0)
+        if self.kiosk_mode:
+            self.setCursor(Qt.CursorShape.BlankCursor)
+
+    def _refresh_panel(self) -> None:
+        if self.devices is not None:
+            level = self.devices.level
+            self.panel.set_level(level, self._level.update(level))
+        self.panel.show_turns(self._turn_figures)
+        fps = self.avatar.driver.fps
+        self.panel.figures.setText(
+            f"Avatar: {fps:.0f} frames per second. "
+            + ("Conversations are written to the log." if self.persona.kiosk.log_conversations
+               else "Nothing visitors say is written to disk.")
+        )
+
+    def _use_devices(self, microphone: str, speaker: str) -> None:
+        if self.devices is not None:
+            self.devices.use(microphone, speaker)
+        self.choices = self.choices.model_copy(update={"input_device": microphone, "output_device": speaker})
+        save_choices(self.choices)
+        log.info("staff chose microphone %r and speaker %r", microphone or "default", speaker or "default")
+
+    def _switch_persona(self, file: str) -> None:
+        self.panel.persona_notice.setText("Loading...")
+        threading.Thread(target=self._load_persona, args=(file,), name="persona-switch", daemon=True).start()
+
+    def _reload_now(self) -> None:
+        self._switch_persona(str(self.persona_file or ""))
+
+    def _load_persona(self, file: str) -> None:  # worker thread: validating and indexing take ~1 s
+        try:
+            persona = load_persona(Path(file) if file else None)
+            load_avatar(persona.avatar.name)  # fails here, not on the UI thread
+            if self.conversation is not None:
+                self.conversation.apply_persona(persona)
+        except KioskError as exc:
+            self.bridge.notice.emit(f"Not applied, the current persona stays: {exc}")
+            log.warning("persona %s not applied: %s", file or "(built-in)", exc)
+            return
+        self.bridge.persona_applied.emit(persona, file)
+        self.bridge.notice.emit(f"Now using {persona.name} ({file or 'built-in persona'}).")
+
+    def _on_persona_applied(self, persona: Persona, file: str) -> None:
+        """Qt thread: what the new persona changes on screen."""
+        old, self.persona = self.persona, persona
+        if self._persona_problem:
+            self._persona_problem = ""
+            self._show_problems()
+        if file != str(self.persona_file or ""):
+            self.persona_file = Path(file) if file else None
+            self.watcher = None  # watch the new file
+            self.choices = self.choices.model_copy(update={"persona": file})
+            save_choices(self.choices)
+        if persona.avatar.name != old.avatar.name:
+            try:
+                self.avatar.set_avatar(load_avatar(persona.avatar.name))
+            except KioskError as exc:
+                log.warning("avatar not changed: %s", exc)
+        self.caption.setVisible(persona.kiosk.captions)
+        self.talk_button.setVisible(persona.listening.mode == "push_to_talk")
+        self.setWindowTitle(f"Kiosk - {persona.name}")
+        if self.avatar.controller.state == "idle":
+            self._caption(persona.attract_lines[0] if persona.attract_lines else "")
+
+    def _test_speak(self, text: str) -> None:
+        if self.conversation is not None and text.strip():
+            self.conversation.say(text)
+
     def _staff_quit(self) -> None:
         self._allow_close = True
         self.close()
@@ -260,10 +457,10 @@ class KioskWindow(QMainWindow):
             event.ignore()
             return
         self.heartbeat.stopping()
-        for device in (self.microphone, self.speaker):
-            if device is not None:
-                device.stop()
+        if self.devices is not None:
+            self.devices.stop()
         if self.conversation is not None:
             self.conversation.stop()
+        logging.getLogger().removeHandler(self.problems)
         self.avatar.release()
         event.accept()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
@@ -64,29 +65,47 @@ class Speaker:
         self.echo = echo
         self._stream: Any = None
         self._offset = 0.0  # monotonic time minus PortAudio stream time
+        self.opened_at = 0.0
+        self.last_callback = 0.0
 
     def start(self) -> None:
+        """Open the device. Raises AudioInputError."""
         try:
             import sounddevice as sd
         except OSError as exc:
             raise AudioInputError(f"the audio library is missing: {exc}", fix="install libportaudio2") from None
         from kiosk.audio.sources import _find_device
 
+        self.close_stream()
         device = _find_device(self.name, "output") if self.name else None
         try:
-            self._stream = sd.OutputStream(
+            stream = sd.OutputStream(
                 device=device, channels=1, samplerate=self.buffer.sample_rate, dtype="float32",
                 latency=OUTPUT_LATENCY_S, callback=self._callback,
             )
-            self._offset = time.monotonic() - self._stream.time
-            self._stream.start()
+            self._offset = time.monotonic() - stream.time
+            self.opened_at, self.last_callback = time.monotonic(), 0.0
+            stream.start()
+            self._stream = stream
         except Exception as exc:
             raise AudioInputError(
-                f"no usable speaker{' named ' + repr(self.name) if self.name else ''}: {exc}",
+                f"no speaker is working{' named ' + repr(self.name) if self.name else ''} (the audio system says: {exc})",
                 fix="connect a speaker or set audio.output_device in the persona file",
             ) from None
 
+    def alive(self, now: float) -> bool:
+        from kiosk.audio.sources import device_alive
+
+        return device_alive(self._stream, self.opened_at, self.last_callback, now)
+
+    def close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.close()
+
     def _callback(self, outdata, frames, time_info, status) -> None:  # PortAudio thread: copy only
+        self.last_callback = time.monotonic()
         at = time_info.outputBufferDacTime + self._offset if time_info.outputBufferDacTime else None
         block = self.buffer.read(frames, at=at)
         outdata[:, 0] = block
@@ -99,5 +118,4 @@ class Speaker:
         return float(self._stream.latency) if self._stream is not None else 0.0
 
     def stop(self) -> None:
-        if self._stream is not None:
-            self._stream.close()
+        self.close_stream()

@@ -104,50 +104,74 @@ class Microphone:
         self.echo = echo
         self._stream: Any = None
         self._rate = PIPELINE_RATE
-        self._pending: queue.Queue[tuple[np.ndarray, float]] = queue.Queue(maxsize=512)
+        self._pending: queue.Queue[tuple[np.ndarray, float, int]] = queue.Queue(maxsize=512)
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._convert, name="mic-convert", daemon=True)
         self.level = 0.0  # RMS of the last block, for the staff panel's meter
+        self.opened_at = 0.0
+        self.last_callback = 0.0  # monotonic time of the last block from the device
 
     def start(self) -> None:
+        """Open the device and start converting. Raises AudioInputError."""
+        self.open()
+        if not self._worker.is_alive():
+            self._worker.start()
+
+    def open(self) -> None:
         try:
             import sounddevice as sd
         except OSError as exc:
             raise AudioInputError(f"the audio library is missing: {exc}", fix="install libportaudio2") from None
+        self.close_stream()
         device = _find_device(self.name, "input") if self.name else None
         try:
             info = sd.query_devices(device, "input")
-            self._rate = int(info["default_samplerate"])
-            self._stream = sd.InputStream(
-                device=device, channels=1, samplerate=self._rate, dtype="float32",
-                blocksize=int(self._rate * 0.02), latency="low", callback=self._callback,
+            rate = int(info["default_samplerate"])
+            stream = sd.InputStream(
+                device=device, channels=1, samplerate=rate, dtype="float32",
+                blocksize=int(rate * 0.02), latency="low", callback=self._callback,
             )
-            self._stream.start()
+            self._rate = rate  # the converter picks a new resampler when the rate changes
+            self.opened_at, self.last_callback = time.monotonic(), 0.0
+            stream.start()
+            self._stream = stream
         except Exception as exc:
             raise AudioInputError(
-                f"no usable microphone{' named ' + repr(self.name) if self.name else ''}: {exc}",
+                f"no microphone is working{' named ' + repr(self.name) if self.name else ''} (the audio system says: {exc})",
                 fix="plug in a microphone or set audio.input_device in the persona file",
             ) from None
-        self._worker.start()
+
+    def alive(self, now: float) -> bool:
+        """The device delivers audio (a freshly opened stream gets a few seconds for its first block)."""
+        return device_alive(self._stream, self.opened_at, self.last_callback, now)
+
+    def close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            with contextlib.suppress(Exception):  # an unplugged device may fail to close cleanly
+                stream.close()
 
     def _callback(self, indata, frames, time_info, status) -> None:  # PortAudio thread: copy and return
+        self.last_callback = now = time.monotonic()
         with contextlib.suppress(queue.Full):
-            self._pending.put_nowait((indata[:, 0].copy(), time.monotonic()))
+            self._pending.put_nowait((indata[:, 0].copy(), now, self._rate))
 
     def _convert(self) -> None:
         carry = np.zeros(0, np.float32)
         resampler: Any = None
+        resampler_rate = PIPELINE_RATE
         while not self._stop.is_set():
             try:
-                block, at = self._pending.get(timeout=0.2)
+                block, at, rate = self._pending.get(timeout=0.2)
             except queue.Empty:
                 continue
             self.level = float(np.sqrt(np.mean(block**2))) if len(block) else 0.0
-            if resampler is None and self._rate != PIPELINE_RATE:
+            if rate != resampler_rate:  # first block, or a device reopened at another rate
                 import soxr
 
                 # a stream keeps the filter state across blocks; 'LQ' adds ~20 ms, 'HQ' up to 40 ms
-                resampler = soxr.ResampleStream(self._rate, PIPELINE_RATE, 1, dtype="float32", quality="LQ")
+                resampler = soxr.ResampleStream(rate, PIPELINE_RATE, 1, dtype="float32", quality="LQ")
+                resampler_rate = rate
             audio = block if resampler is None else resampler.resample_chunk(block)
             if self.echo is not None:
                 audio = self.echo.near(audio)
@@ -158,8 +182,19 @@ class Microphone:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._stream is not None:
-            self._stream.close()
+        self.close_stream()
+
+
+FIRST_BLOCK_S = 5.0  # a PulseAudio stream on a busy machine took up to 2 s for its first callback
+STALL_S = 2.0  # no callback for this long: the device is gone even if PortAudio says it is active
+
+
+def device_alive(stream: Any, opened_at: float, last_callback: float, now: float) -> bool:
+    if stream is None or not stream.active:
+        return False
+    if last_callback == 0.0:
+        return now - opened_at < FIRST_BLOCK_S
+    return now - last_callback < STALL_S
 
 
 def _find_device(name: str, kind: str) -> int:

@@ -276,6 +276,19 @@ class Conversation:
         self.answer.put(Transcript(turn, text, True))
         return turn
 
+    def say(self, text: str) -> int:
+        """Speak ``text`` as it is (staff test-speak): no model, nothing added to the history."""
+        from kiosk.llm.speech_text import ClauseSplitter
+
+        turn = self.turns.new_turn()
+        self.turns.timeline(turn).mark("speech_end")
+        self._confirm(turn)
+        splitter = ClauseSplitter(max_sentences=20, max_words=200)
+        for index, clause in enumerate(splitter.push(text) + splitter.finish()):
+            self.speak.put(Clause(turn, index, clause))
+        self.speak.put(EndOfAnswer(turn, text))
+        return turn
+
     # ---- cancelling -----------------------------------------------------------------------------
     def interrupt(self, reason: str = "interrupt") -> None:
         """Stop speaking now and drop the rest of the answer (barge-in, staff, idle timeout)."""
