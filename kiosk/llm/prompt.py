@@ -84,6 +84,9 @@ class History:
             self._items.append(Exchange(turn, user, assistant))
             self._items = self._items[-self.keep :]
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def discard(self, turn: int) -> None:
         with self._lock:
             self._items = [e for e in self._items if e.turn != turn]

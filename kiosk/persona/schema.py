@@ -117,6 +117,9 @@ class KioskSettings(Section):
         description="sha256 of the staff PIN, 64 hex digits (make it with: printf 1234 | sha256sum); empty: no PIN.",
     )
     log_conversations: bool = Field(False, description="Write transcripts to the log (off for privacy).")
+    greet_visitors: bool = Field(
+        False, description="Speak the greeting before the first answer of each new conversation."
+    )
 
 
 class Persona(Section):

@@ -123,6 +123,7 @@ class Conversation:
         )
         self.recognize = RecognizeStage(self.turns, self.asr, self.answer.put, self._notify)
         self.recognize.is_echo = self._is_echo
+        self.answer.greeting = lambda: self.persona.greeting if self.persona.kiosk.greet_visitors else None
         for stage in (self.recognize, self.answer, self.speak):
             stage.on_error = self._stage_error
             stage.start()

@@ -88,6 +88,7 @@ class AnswerStage(Stage):
         super().__init__(turns)
         self.engine, self.history, self.emit, self.notify = engine, history, emit, notify
         self.prompts, self.limits, self.fallback_line = prompts, limits, fallback_line
+        self.greeting: Callable[[], str | None] = lambda: None  # spoken before a new conversation's first answer
 
     def handle(self, message: Transcript) -> None:
         turn = message.turn
@@ -107,6 +108,9 @@ class AnswerStage(Stage):
                 index += 1
 
         prompts = self.prompts()
+        greeting = self.greeting() if not len(self.history) else None
+        if greeting:
+            send([greeting])
         direct = prompts.direct(message.text)
         source = {"source": "direct", "kind": direct[0]} if direct else {"source": "llm"}
         self.notify(TurnEvent("answer_source", turn, source))
@@ -130,7 +134,7 @@ class AnswerStage(Stage):
                 log.warning("language model failed: %s", reason)
         if cancel.is_set():
             return
-        if index == 0:  # the model said nothing usable (or failed before speaking)
+        if index == (1 if greeting else 0):  # the model said nothing usable (or failed before speaking)
             self.notify(TurnEvent("fallback", turn, {"reason": "empty answer"}))
             send([self.fallback_line()])
         reply = splitter.text or self.fallback_line()

@@ -169,3 +169,20 @@ def test_a_curated_match_ends_the_question_after_the_shorter_silence(questions):
         assert result.marks["endpoint"] >= 1.4, result.marks
     finally:
         session.close()
+
+
+def test_the_greeting_comes_before_a_new_conversations_first_answer_only(session):
+    conversation = session.conversation
+    conversation.persona.kiosk.greet_visitors = True
+    try:
+        conversation.reset_session()
+        turn = conversation.submit_text("Hello, who are you?")
+        wait_for(session, "done", turn, timeout=60)
+        clauses = [e.data["text"] for e in session._events if e.kind == "clause" and e.turn == turn]
+        assert clauses[0] == conversation.persona.greeting and len(clauses) >= 2
+        turn = conversation.submit_text("What can you do?")
+        wait_for(session, "done", turn, timeout=60)
+        clauses = [e.data["text"] for e in session._events if e.kind == "clause" and e.turn == turn]
+        assert clauses and clauses[0] != conversation.persona.greeting
+    finally:
+        conversation.persona.kiosk.greet_visitors = False
