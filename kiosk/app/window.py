@@ -242,8 +242,10 @@ class KioskWindow(QMainWindow):
                 log.info("avatar answered: %s", event.data["text"])
         elif kind == "answer_source":
             self._sources[event.turn] = str(event.data.get("kind") or event.data.get("source"))
-        elif kind == "thinking":
+        elif kind in ("thinking", "paused"):
             controller.set_state("thinking")
+        elif kind == "talking":  # the visitor went on after a pause
+            controller.set_state("listening")
         elif kind == "speaking":
             controller.set_state("speaking")
         elif kind == "chunk":

@@ -25,6 +25,7 @@ from kiosk.pipeline.messages import PIPELINE_RATE
 
 # (layer name, start mark, end mark): each a span of one turn's timeline.
 LAYERS = (
+    ("ui: speech end -> thinking cue", "speech_end", "thinking_cue"),
     ("vad: speech end -> early start", "speech_end", "speculative_start"),
     ("vad: speech end -> endpoint", "speech_end", "endpoint"),
     ("asr: recognition", "speculative_start", "asr_final"),

@@ -38,6 +38,7 @@ from kiosk.tts import create_tts
 log = logging.getLogger(__name__)
 
 Observer = Callable[[TurnEvent], None]
+PAUSE_CUE_S = 0.06  # two silent VAD frames: show "thinking" (the endpoint comes later)
 ECHO_TAIL_S = 0.5  # after the avatar stops, its voice may still reach the microphone for a moment
 ECHO_TEXT_WINDOW_S = 3.0  # transcripts this soon after the avatar spoke are compared with what it said
 ECHO_WORD_SHARE = 0.7  # ... and dropped as echo when this share of their words was in its answer
@@ -65,6 +66,8 @@ class Conversation:
         self.load_seconds: dict[str, float] = {}
         self._pending: int | None = None  # speculative turn waiting for the end of speech
         self._direct: int | None = None  # latest turn answered from a curated entry (no LLM)
+        self._paused = False  # the visitor is silent inside an utterance (listener thread)
+        self._paused_at: float | None = None
         self._confirmed: set[int] = set()
         self._playing: int | None = None
         self._last_audio = 0.0  # monotonic time the last reply audio finished
@@ -182,6 +185,14 @@ class Conversation:
     def _on_block(self, block, speaking: bool, events: list[EndpointEvent]) -> None:
         if speaking and self._pending is not None and self._pending == self._direct and self._confirm_matched():
             speaking = False
+        # the visible "thinking" cue as soon as the visitor pauses, long before the endpoint
+        assert self.listener is not None
+        paused = speaking and self.listener.endpointer.silence_s >= PAUSE_CUE_S
+        if paused != self._paused:
+            self._paused = paused
+            self._paused_at = time.monotonic() if paused else None
+            if speaking:
+                self._notify(TurnEvent("paused" if paused else "talking", 0))
         if self.asr.streaming and speaking:
             started = any(e.kind == "start" for e in events)
             if started:
@@ -209,6 +220,8 @@ class Conversation:
             timeline = self.turns.timeline(turn)
             timeline.mark("vad_speech_end", event.speech_end)
             timeline.mark("speculative_start", event.time)
+            if self._paused_at is not None:
+                timeline.mark("thinking_cue", self._paused_at)
             with self._lock:
                 self._pending = turn
             self.recognize.put(Utterance(turn, event.audio, speculative=True))

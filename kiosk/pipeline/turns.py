@@ -11,6 +11,7 @@ MARKS = (
     "speech_start",
     "speech_end",  # the true end of the visitor's speech (the reference for every latency)
     "vad_speech_end",  # where voice activity detection put it
+    "thinking_cue",  # the visitor's pause was noticed: the avatar shows it is thinking
     "speculative_start",  # recognition began during the trailing silence
     "endpoint",  # end-of-speech silence complete: the turn is confirmed
     "asr_final",
