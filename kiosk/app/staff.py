@@ -188,7 +188,9 @@ class TurnFigures:
     total: float | None
 
 
-LAYER_COLUMNS = ["time", "answer", "heard (ASR done)", "first words ready", "voice ready (TTS)", "first sound"]
+LAYER_COLUMNS = ["time", "answer", "heard", "words", "voice", "sound out"]
+LAYER_LEGEND = ("heard: speech recognised; words: first words of the answer; voice: first audio synthesized; "
+                "sound out: first sound from the speaker (what the visitor waits for)")
 
 
 class StaffPanel(QWidget):
@@ -229,10 +231,14 @@ class StaffPanel(QWidget):
         self.turns.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.turns.verticalHeader().setVisible(False)
         left.addWidget(self.turns, 2)
+        legend = QLabel(LAYER_LEGEND)
+        legend.setWordWrap(True)
+        left.addWidget(legend)
         self.figures = QLabel("")
         left.addWidget(self.figures)
         left.addWidget(_section("Recent problems"))
         self.problems = QListWidget()
+        self.problems.setWordWrap(True)
         for item in problems.items:
             self.problems.addItem(item)
         problems.added.connect(self._problem)
@@ -302,7 +308,8 @@ class StaffPanel(QWidget):
         self.personas.clear()
         for label, path in files:
             self.personas.addItem(label, path)
-        self.personas.setCurrentIndex(max(0, self.personas.findData(current)))
+        index = next((i for i, (_, path) in enumerate(files) if path and current and Path(path).resolve() == Path(current).resolve()), 0)
+        self.personas.setCurrentIndex(index)
 
     def set_level(self, rms: float, floor: float) -> None:
         import math

@@ -119,6 +119,7 @@ class KioskWindow(QMainWindow):
         layout.addWidget(self.talk_button)
         # pages: the kiosk itself, the staff PIN pad, the staff panel
         self.pages = QStackedWidget()
+        self.pages.setStyleSheet("QStackedWidget { background-color: #101820; }")
         self.pages.addWidget(central)
         self.pin_pad = PinPad(lambda: self.persona.kiosk.staff_pin_sha256)
         self.pin_pad.accepted.connect(lambda: self._after_pin())
