@@ -28,6 +28,7 @@ from kiosk.errors import KioskError
 from kiosk.knowledge import GroundedPrompts, GuardedLLM
 from kiosk.llm import create_llm
 from kiosk.llm.prompt import History, PromptBuilder
+from kiosk.llm.speech_text import ClauseSplitter
 from kiosk.persona.schema import Persona
 from kiosk.pipeline.listener import Listener
 from kiosk.pipeline.messages import Clause, EndOfAnswer, SpeechChunk, StreamAudio, TurnEvent, Utterance
@@ -138,6 +139,18 @@ class Conversation:
             talk_button=(lambda: self._talk_button) if persona.listening.mode == "push_to_talk" else None,
         )
         self.listener.start()
+        self.speak.prepare(self._known_lines())
+
+    def _known_lines(self) -> list[str]:
+        """The first clause of every answer known in advance, as the AnswerStage will send it."""
+        persona = self.persona
+        knowledge = persona.knowledge
+        lines = [persona.greeting] if persona.kiosk.greet_visitors else []
+        for text in [*(qa.answer for qa in knowledge.qa), knowledge.unknown_line, knowledge.decline_line,
+                     persona.fallback_line]:
+            splitter = ClauseSplitter(max_sentences=persona.style.max_sentences, max_words=persona.style.max_words)
+            lines += (splitter.push(text) + splitter.finish())[:1]
+        return lines
 
     def stop(self) -> None:
         self.turns.cancel_all()
@@ -292,8 +305,6 @@ class Conversation:
 
     def say(self, text: str) -> int:
         """Speak ``text`` as it is (staff test-speak): no model, nothing added to the history."""
-        from kiosk.llm.speech_text import ClauseSplitter
-
         turn = self.turns.new_turn()
         self.turns.timeline(turn).mark("speech_end")
         self._confirm(turn)
@@ -356,6 +367,8 @@ class Conversation:
         prompts = GroundedPrompts(persona)  # ~1 s: built before the switch so no turn waits
         self.persona, self.prompts = persona, prompts
         self.history.clear()
+        if self.listener is not None:  # started: get the new persona's lines ready
+            self.speak.prepare(self._known_lines())
         self.llm.prime(self.history.messages(prompts.system_prompt(), "")[:-1])
 
     def health(self, hang_s: float = 120.0) -> str | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -157,8 +159,22 @@ def trim_leading_silence(audio: np.ndarray, rate: int, floor: float = 0.003, kee
     return max(0, int(loud[0]) - int(keep_s * rate))
 
 
+@dataclass(frozen=True, slots=True)
+class Prepare:
+    """Synthesize these lines ahead of time (the staff's curated answers, fixed lines), when idle."""
+
+    texts: tuple[str, ...]
+
+
+PREPARED_MAX = 128  # lines kept ready (~150 KB of audio each)
+
+
 class SpeakStage(Stage):
-    """Clause -> SpeechChunk at the output rate, with phoneme timings; EndOfAnswer passes through."""
+    """Clause -> SpeechChunk at the output rate, with phoneme timings; EndOfAnswer passes through.
+
+    Lines known in advance (``Prepare``) are synthesized while nothing else is queued and kept, so a
+    curated answer's first words are ready the moment it is matched.
+    """
 
     name = "tts"
 
@@ -169,14 +185,21 @@ class SpeakStage(Stage):
         self.engine, self.output_rate, self.emit, self.notify = engine, output_rate, emit, notify
         self.fallback_line = fallback_line
         self._spoken: dict[int, int] = {}  # chunks produced per turn
+        self._prepared: OrderedDict[str, list[tuple[np.ndarray, tuple[PhonemeTiming, ...]]]] = OrderedDict()
         self._lock = threading.Lock()
         turns.on_cancel(self._cancelled)
+
+    def prepare(self, texts: list[str]) -> None:
+        self.put(Prepare(tuple(dict.fromkeys(t for t in texts if t.strip()))))
 
     def _cancelled(self, turn: int) -> None:
         if self.busy_turn == turn:
             self.engine.cancel()
 
-    def handle(self, message: Clause | EndOfAnswer) -> None:
+    def handle(self, message: Clause | EndOfAnswer | Prepare) -> None:
+        if isinstance(message, Prepare):
+            self._prepare_one(message)
+            return
         turn = message.turn
         if isinstance(message, EndOfAnswer):
             if not self._spoken.pop(turn, 0):
@@ -190,14 +213,32 @@ class SpeakStage(Stage):
             for old in sorted(self._spoken)[:-8]:
                 self._spoken.pop(old, None)
 
+    def _prepare_one(self, message: Prepare) -> None:
+        """One line per message, so a visitor's turn queued meanwhile goes first."""
+        todo = [t for t in message.texts if t not in self._prepared]
+        if not todo:
+            return
+        try:
+            self._prepared[todo[0]] = list(self._pieces(todo[0]))
+        except Exception as exc:  # preparing is only an optimisation: the line is synthesized when needed
+            log.debug("could not prepare %r: %s", todo[0], exc)
+        while len(self._prepared) > PREPARED_MAX:
+            self._prepared.popitem(last=False)
+        if len(todo) > 1:
+            self.put(Prepare(tuple(todo[1:])))
+
+    def _pieces(self, text: str):  # noqa: ANN202 (a generator of (audio, phonemes))
+        for piece in self.engine.synthesize(text):
+            # phoneme times are in seconds: unchanged by resampling
+            yield resample(piece.audio, piece.sample_rate, self.output_rate), piece.phonemes
+
     def _speak(self, clause: Clause, quiet: bool = False) -> None:
         turn = clause.turn
+        prepared = self._prepared.get(clause.text)
         try:
-            for piece in self.engine.synthesize(clause.text):
+            for audio, phonemes in prepared if prepared is not None else self._pieces(clause.text):
                 if not self.turns.is_live(turn):
                     return
-                audio = resample(piece.audio, piece.sample_rate, self.output_rate)
-                phonemes = piece.phonemes  # seconds: unchanged by resampling
                 first = self._spoken.get(turn, 0) == 0
                 if first:
                     skip = trim_leading_silence(audio, self.output_rate)

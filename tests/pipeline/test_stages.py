@@ -229,3 +229,37 @@ def test_messages_of_cancelled_turns_are_dropped():
     item = out.get(timeout=2)
     assert item.turn == new and item.text == "hello"
     stage.stop()
+
+
+def test_prepared_lines_are_spoken_without_synthesizing_again():
+    """A curated answer's first clause is synthesized ahead of time, once."""
+    calls: list[str] = []
+
+    class CountingTTS:
+        sample_rate = 16000
+
+        def synthesize(self, text):
+            calls.append(text)
+            yield Synthesized(np.full(1600, 0.1, np.float32), 16000, ())
+
+        def cancel(self):
+            pass
+
+    turns = TurnControl()
+    out: list = []
+    done = threading.Event()
+    stage = SpeakStage(turns, CountingTTS(), 16000, lambda: "sorry", lambda m: (out.append(m), done.set()),
+                       lambda e: None)
+    stage.start()
+    try:
+        stage.prepare(["The restrooms are on the left.", "I'm not sure."])
+        deadline = time.monotonic() + 5
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        turn = turns.new_turn()
+        stage.put(Clause(turn, 0, "The restrooms are on the left."))
+        assert done.wait(5)
+        assert calls == ["The restrooms are on the left.", "I'm not sure."]
+        assert isinstance(out[0], SpeechChunk) and len(out[0].audio) == 1600
+    finally:
+        stage.stop()
