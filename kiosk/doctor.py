@@ -24,16 +24,15 @@ class Check:
 
 
 def _cpu() -> Check:
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split("flags")[1].split("\n")[0].split())
-    except (OSError, IndexError):
+    from kiosk.install.common import CPU_FEATURES, missing_cpu_features
+
+    missing = missing_cpu_features()
+    if missing is None:
         return Check("warn", "CPU features", "cannot read /proc/cpuinfo")
-    needed = {"avx", "avx2", "fma", "f16c"}
-    missing = sorted(needed - flags)
     if missing:
         return Check("fail", "CPU features", f"missing {', '.join(missing)} (the portable llama.cpp build needs AVX2)",
                      "use a PC with an x86-64-v3 CPU (Intel Haswell / AMD Zen or newer)")
-    return Check("pass", "CPU features", f"{os.cpu_count()} cores, AVX2/FMA/F16C present")
+    return Check("pass", "CPU features", f"{os.cpu_count()} cores, {'/'.join(f.upper() for f in CPU_FEATURES)} present")
 
 
 def _models() -> list[Check]:
@@ -108,18 +107,46 @@ def _disk() -> Check:
     return Check("pass", "disk space", f"{free:.1f} GiB free")
 
 
-def _autostart() -> Check:
-    unit = Path.home() / ".config/systemd/user/kiosk-avatar.service"
-    desktop = Path.home() / ".config/autostart/kiosk-avatar.desktop"
-    found = [str(p) for p in (unit, desktop) if p.exists()]
-    if found:
-        return Check("pass", "autostart", ", ".join(found))
-    return Check("warn", "autostart", "not configured: the kiosk will not start by itself after a reboot",
-                 "install from a bundle (installer) to set up autostart")
+def _autostart() -> list[Check]:
+    """What the offline installer sets up: the systemd user service (watchdog, restart on failure),
+    the login entry that starts it (or `kiosk supervise`), and automatic login."""
+    from kiosk.install import autostart
+
+    return [Check(*line) for line in autostart.inspect()]
+
+
+def _installed() -> list[Check]:
+    """An install from a bundle: the app's files against the bundle's checksums (nothing for a checkout)."""
+    from kiosk.install.common import MANIFEST, verify_manifest
+
+    release = paths.repo_root().parent
+    if not (release / "bundle.json").exists() or not (release / MANIFEST).exists():
+        return []
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        problems = verify_manifest(release, "installed files")
+    if problems:
+        return [Check("fail", "installed app", f"{len(problems)} file(s) changed or missing: {problems[0]}",
+                      "install the bundle again (persona files and logs are kept)")]
+    return [Check("pass", "installed app", f"{release} matches its bundle's checksums")]
+
+
+def _logs() -> Check:
+    try:
+        folder = paths.log_dir()
+        probe = folder / ".doctor"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        return Check("fail", "logs", f"cannot write the log folder: {exc}", "check the folder's owner and free space")
+    return Check("pass", "logs", f"{folder} (kiosk.log; kiosk-console.log when started at login)")
 
 
 def run_doctor(persona: Path | None = None) -> list[Check]:
-    checks: list[Check] = [_cpu(), *_models(), _persona(persona), *_audio(), _opengl(), _disk(), _autostart()]
+    checks: list[Check] = [_cpu(), *_installed(), *_models(), _persona(persona), *_audio(), _opengl(), _disk(),
+                           _logs(), *_autostart()]
     return checks
 
 
