@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from kiosk.knowledge.curated import CuratedMatcher
 from kiosk.knowledge.embed import Embedder, shared_embedder
 from kiosk.knowledge.guard import (
     invented,
@@ -27,15 +28,11 @@ from kiosk.knowledge.guard import (
 )
 from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic, subject_words
 from kiosk.knowledge.synonyms import canonical, expand
-from kiosk.knowledge.text import DAYS, MONTHS, NUMBER_WORDS, specifics
+from kiosk.knowledge.text import DAYS, MONTHS, specifics
 from kiosk.llm.base import ChatMessage, LLMEngine
 from kiosk.llm.prompt import PromptBuilder
 from kiosk.persona.schema import Persona
 
-# Curated match: a clear winner, or a very close paraphrase (tuned on tests/knowledge/data/*-dev.toml).
-CURATED_MIN, CURATED_MARGIN = 0.50, 0.15
-CURATED_SURE, CURATED_SURE_MARGIN = 0.65, 0.03
-CURATED_UNKNOWN_SUBJECT = 0.85  # below this, a question about something the file never mentions is no match
 DECLINE_MIN = 0.60
 FACT_MIN = 0.35  # a fact this similar is worth showing the model
 FACTS_SHOWN = 3
@@ -50,26 +47,10 @@ _VENUE = re.compile(
 )
 
 
-_QUANTITY_ASKED = re.compile(
-    r"\b(how much|how many|how long|how late|how early|what time|price|cost|costs|fee)\b", re.IGNORECASE
-)
-_QUANTITY_SAID = re.compile(
-    r"\d|\b(" + "|".join(n for n in NUMBER_WORDS if n != "zero") + r")\b", re.IGNORECASE
-)
-
-
 SMALL_TALK = re.compile(
     r"^\W*(hello|hi|hey|good (morning|afternoon|evening)|how are you|thanks|thank you|bye|goodbye|nice)\b",
     re.IGNORECASE,
 )
-
-
-def asks_quantity(question: str) -> bool:
-    return bool(_QUANTITY_ASKED.search(question))
-
-
-def has_quantity(answer: str) -> bool:
-    return bool(_QUANTITY_SAID.search(answer))
 
 
 DAYS_AND_MONTHS = " ".join([*DAYS, *MONTHS]).title()
@@ -135,7 +116,9 @@ class GroundedPrompts(PromptBuilder):
         super().__init__(persona)
         self.embedder = embedder or shared_embedder()
         knowledge = persona.knowledge
-        self.curated = SemanticIndex(self.embedder, [[*qa.questions, qa.answer] for qa in knowledge.qa])
+        self.curated = CuratedMatcher(
+            self.embedder, [(qa.questions, qa.answer) for qa in knowledge.qa], knowledge.facts
+        )
         self.facts = SemanticIndex(self.embedder, [[f] for f in knowledge.facts])
         parts = [[p.strip() for p in t.split(",") if p.strip()] for t in knowledge.decline_topics]
         self.topics = SemanticIndex(
@@ -155,10 +138,6 @@ class GroundedPrompts(PromptBuilder):
         self._vocabulary = set().union(
             *(content_words(expand(t)) for t in known), content_words(persona.name)
         )
-        self._entry_words = [
-            canonical(set().union(*(content_words(expand(t)) for t in [*qa.questions, qa.answer])))
-            for qa in knowledge.qa
-        ]
         self._system = grounded_system_prompt(persona)
         self._style_words = content_words(self._system + " " + persona.greeting)
         self._names = known_words(*known, persona.name, persona.greeting, self._system, DAYS_AND_MONTHS)
@@ -221,28 +200,15 @@ class GroundedPrompts(PromptBuilder):
         return Decision("model")
 
     def match(self, question: str) -> Hit | None:
-        """The curated entry this question means, or None when no entry is a confident match."""
-        hit = self.curated.best(question)
+        """The curated entry this question means, or None when no entry is a confident match (or a
+        declined topic matches better: "what's the price per robot" is not the payload entry)."""
+        hit = self.curated.match(question)
         if hit is None:
             return None
-        margin = hit.score - hit.runner_up
-        if (
-            hit.score < CURATED_UNKNOWN_SUBJECT
-            and asks_quantity(question)
-            and canonical(subject_words(question)) - self._entry_words[hit.index]
-        ):
-            # "what time does the gift shop close" is not answered by the museum's hours
+        topic = self.topics.best(question)
+        if topic is not None and topic.score >= DECLINE_MIN and topic.score > hit.score:
             return None
-        if SMALL_TALK.search(question) and not subject_words(question):
-            return None
-        if (hit.score >= CURATED_MIN and margin >= CURATED_MARGIN) or (
-            hit.score >= CURATED_SURE and margin >= CURATED_SURE_MARGIN
-        ):
-            # "how much is a coffee" is not answered by "the cafe is on the ground floor"
-            if asks_quantity(question) and not has_quantity(self.persona.knowledge.qa[hit.index].answer):
-                return None
-            return hit
-        return None
+        return hit
 
     def _covered(self, question: str) -> bool:
         """Whether the facts can answer a venue question: its subject is known, a retrieved fact is

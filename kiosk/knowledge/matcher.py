@@ -15,7 +15,7 @@ import numpy as np
 
 from kiosk.knowledge.embed import Embedder
 from kiosk.knowledge.synonyms import expand
-from kiosk.knowledge.text import words
+from kiosk.knowledge.text import spoken, words
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -51,7 +51,7 @@ class Hit:
     runner_up: float  # best score of any other entry (the margin tells how clear the choice was)
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     for suffix in ("ment", "ing", "ies", "es", "s", "ed"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
             word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
@@ -60,12 +60,12 @@ def _stem(word: str) -> str:
 
 
 def content_words(text: str) -> set[str]:
-    return {_stem(w) for w in words(text) if w not in STOP and not w.isdigit()}
+    return {stem(w) for w in words(text) if w not in STOP and not w.isdigit()}
 
 
 def subject_words(text: str) -> set[str]:
     """Content words that name what a question is about (``GENERIC`` question words left out)."""
-    return {_stem(w) for w in words(text) if w not in STOP and w not in GENERIC and not w.isdigit()}
+    return {stem(w) for w in words(text) if w not in STOP and w not in GENERIC and not w.isdigit()}
 
 
 class SemanticIndex:
@@ -90,7 +90,7 @@ class SemanticIndex:
         out = np.full(self.count, -1.0, np.float32)
         if not self.count:
             return out
-        question = expand(question)
+        question = expand(spoken(question))
         similarity = self._vectors @ self.embedder.embed([question])[0]
         np.maximum.at(out, np.array(self._owner), similarity)
         asked = content_words(question)

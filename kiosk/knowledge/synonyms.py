@@ -96,7 +96,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "pilot": ("trial", "test it", "proof of concept", "try it"),
     "sales": ("salesperson", "sales rep", "representative", "meeting", "appointment", "buying", "purchase"),
     "battery": ("charge", "charging", "recharge", "recharging", "charged", "runtime"),
-    "payload": ("load", "weight", "carry", "lift", "capacity", "heavy"),
+    "payload": ("load", "weight", "carry", "capacity", "heavy"),
     "headquarters": ("head office", "based", "hq", "headquartered"),
 }
 _LOOKUP = sorted(((w, c) for c, ws in GROUPS.items() for w in ws), key=lambda x: -len(x[0]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _CONTRACTIONS = {
     "what's": "what is",
@@ -100,6 +101,42 @@ def normalise(text: str) -> str:
     for short, long in _CONTRACTIONS.items():
         text = text.replace(short, long)
     return text
+
+
+# What a speech recogniser writes down besides the question: hesitations, politeness, openers.
+_FILLERS = re.compile(
+    r"\b(u+m+|u+h+m*|e+r+m*|h+m+|a+h+|oh|you know|i mean|excuse me|sorry|please|kind of|sort of)\b"
+)
+_OPENERS = re.compile(r"^(so|well|ok|okay|right|and|but|hi|hello|hey|yeah|yes|oh|now|also|then)\b\s*")
+_PUNCTUATION = re.compile(r"[^a-z0-9 ]+")
+# Contractions the table above does not list ("haven't", "they'll", "the shop's").
+_SHORT_FORM_WORDS = {"n't": " not", "'re": " are", "'ve": " have", "'ll": " will", "'d": " would", "'s": ""}
+_SHORT_FORMS = re.compile(r"(n't|'re|'ve|'ll|'d|'s)\b")
+_NEAR = re.compile(r"\b(close by|close to|nearby|near by)\b")  # "close" as in near, not as in closing time
+
+
+def spoken(text: str) -> str:
+    """A question as plain words: lower case, accents and punctuation dropped, contractions spelt out,
+    and hesitations, politeness and openers ("um", "so", "excuse me", "please") left out.
+
+    Typed and transcribed questions ("So, um, where's the café?") then read the same
+    ("where is the cafe"), and the embedding compares what was asked, not how it was said.
+    """
+    original = text
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = normalise(text).replace("-", " ")
+    text = _SHORT_FORMS.sub(lambda m: _SHORT_FORM_WORDS[m.group(1)], text)
+    text = _PUNCTUATION.sub(" ", text)
+    text = _FILLERS.sub(" ", text)
+    text = _NEAR.sub("near", text)
+    text = re.sub(r"\byou (guys|all|folks)\b", "you", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    for _ in range(3):
+        shorter = _OPENERS.sub("", text).strip()
+        if not shorter or shorter == text:
+            break
+        text = shorter
+    return text or normalise(original).strip()
 
 
 def words(text: str) -> list[str]:

@@ -33,7 +33,9 @@ class Style(Section):
 class QA(Section):
     questions: list[str] = Field(
         min_length=1,
-        description="One or more ways visitors ask this question; it is matched by meaning, not exact words.",
+        description="Ways visitors ask this question, matched by meaning, not exact words. Give several (3 to 8: "
+        "short and long, everyday words, the names visitors use): the more ways, the more questions find the "
+        "answer. A question about something only another entry or fact names is not matched to this one.",
     )
     answer: str = Field(min_length=1, description="The exact answer to speak, word for word.")
 

@@ -1,9 +1,17 @@
 """Curated-answer matching on paraphrases, with the real embedding model.
 
-The persona question files and the sealed files hold paraphrases written by hand; the sealed ones were
-written before the last changes to the matcher and never used to tune it (tests/knowledge/data/*-dev.toml
-were). The floors below are the measured figures, so a regression fails; the issue's target (>= 95%
-right, < 2% wrong) is not reached on the sealed set.
+Question sets (all written by hand, spoken style):
+
+* the persona question files (used for `kiosk persona eval`) and tests/knowledge/data/*-dev.toml and
+  *-sealed.toml: dev data, the thresholds in kiosk/knowledge/curated.py were measured on them;
+* *-heldout.toml: written before the matcher's last rework and run once for the baseline (80.0% right,
+  22/58 off-topic questions matched); its failures were then looked at, so it is dev data too;
+* *-heldout2.toml: written after the rework and run once, never used to tune: the honest figure.
+
+Three measures: paraphrases matched to their entry (of the curated questions), paraphrases matched to
+a wrong entry, and other questions (off-topic, near-misses, facts, declined topics) matched to any
+entry. The floors are the measured figures with a little slack, so a regression fails. The issue's
+target (>= 95% right, < 2% wrong) is met on the question files, not on the held-out sets.
 """
 
 from __future__ import annotations
@@ -19,38 +27,50 @@ from kiosk.knowledge.questions import load_questions
 from .conftest import DATA, PERSONAS, question_file
 
 
-def _score(prompts: GroundedPrompts, path: Path) -> tuple[int, int, int, int]:
-    right = positives = wrong = total = 0
+def _score(prompts: GroundedPrompts, path: Path) -> tuple[int, int, int, int, int]:
+    """(right, curated questions, matched to a wrong entry, other questions, others matched)."""
+    right = positives = wrong = others = false = 0
     for question in load_questions(path):
         decision = prompts.decide(question.text)
-        total += 1
         matched = decision.qa + 1 if decision.kind == "curated" and decision.qa is not None else None
         if question.expect == "curated":
             positives += 1
             right += matched == question.qa
             wrong += matched is not None and matched != question.qa
         else:
-            wrong += matched is not None
-    return right, positives, wrong, total
+            others += 1
+            false += matched is not None
+    return right, positives, wrong, others, false
 
 
-@pytest.mark.parametrize(
-    ("files", "min_right", "max_wrong"),
-    [
-        (lambda name: question_file(name), 0.86, 0.01),
-        (lambda name: DATA / f"{name}-sealed.toml", 0.78, 0.045),
-    ],
-    ids=["question-files", "sealed"],
-)
-def test_paraphrases_match_the_right_entry(
-    grounded: dict[str, GroundedPrompts], files, min_right, max_wrong
-) -> None:
-    right = positives = wrong = total = 0
-    for name in PERSONAS:
-        r, p, w, t = _score(grounded[name], files(name))
-        right, positives, wrong, total = right + r, positives + p, wrong + w, total + t
+# (question files, min share right, max share matched to a wrong entry, max share of others matched)
+SETS = {
+    "question-files": (question_file, 0.96, 0.01, 0.03),  # measured 97.6%, 0%, 1/52
+    "dev+sealed": (lambda name: [DATA / f"{name}-dev.toml", DATA / f"{name}-sealed.toml"], 0.89, 0.01, 0.02),
+    # measured 78/86 (90.7%), 0, 0/33
+    "heldout": (lambda name: DATA / f"{name}-heldout.toml", 0.89, 0.01, 0.16),  # 90.4%, 0, 8/58
+    "heldout2": (lambda name: DATA / f"{name}-heldout2.toml", 0.90, 0.01, 0.27),  # 91.1%, 0, 13/53
+}
+
+
+@pytest.mark.parametrize("name", list(SETS))
+def test_paraphrases_match_the_right_entry(grounded: dict[str, GroundedPrompts], name: str) -> None:
+    files, min_right, max_wrong, max_false = SETS[name]
+    right = positives = wrong = others = false = 0
+    for persona in PERSONAS:
+        paths = files(persona)
+        for path in paths if isinstance(paths, list) else [paths]:
+            r, p, w, o, f = _score(grounded[persona], path)
+            right, positives, wrong, others, false = (
+                right + r,
+                positives + p,
+                wrong + w,
+                others + o,
+                false + f,
+            )
     assert right / positives >= min_right, f"{right}/{positives} right"
-    assert wrong / total <= max_wrong, f"{wrong}/{total} matched to a wrong entry"
+    assert wrong / positives <= max_wrong, f"{wrong}/{positives} matched to a wrong entry"
+    assert false / others <= max_false, f"{false}/{others} other questions matched to an entry"
 
 
 def test_matching_is_fast(grounded: dict[str, GroundedPrompts]) -> None:
