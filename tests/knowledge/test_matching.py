@@ -6,7 +6,10 @@ Question sets (all written by hand, spoken style):
   *-sealed.toml: dev data, the thresholds in kiosk/knowledge/curated.py were measured on them;
 * *-heldout.toml: written before the matcher's last rework and run once for the baseline (80.0% right,
   22/58 off-topic questions matched); its failures were then looked at, so it is dev data too;
-* *-heldout2.toml: written after the rework and run once, never used to tune: the honest figure.
+* *-heldout2.toml: written after that rework and run once (91.1% right, 13/53 others matched); then
+  dev data for the near-miss checks (NEAR_MISSES, time/price of another subject) in curated.py;
+* *-heldout3.toml: written before the near-miss checks, run once before (89.4% right, 0 wrong, 28/68
+  others matched) and once after them (89.4%, 0 wrong, 20/68), never used to tune: the honest figure.
 
 Three measures: paraphrases matched to their entry (of the curated questions), paraphrases matched to
 a wrong entry, and other questions (off-topic, near-misses, facts, declined topics) matched to any
@@ -48,8 +51,9 @@ SETS = {
     "question-files": (question_file, 0.96, 0.01, 0.03),  # measured 97.6%, 0%, 1/52
     "dev+sealed": (lambda name: [DATA / f"{name}-dev.toml", DATA / f"{name}-sealed.toml"], 0.89, 0.01, 0.02),
     # measured 78/86 (90.7%), 0, 0/33
-    "heldout": (lambda name: DATA / f"{name}-heldout.toml", 0.89, 0.01, 0.16),  # 90.4%, 0, 8/58
-    "heldout2": (lambda name: DATA / f"{name}-heldout2.toml", 0.90, 0.01, 0.27),  # 91.1%, 0, 13/53
+    "heldout": (lambda name: DATA / f"{name}-heldout.toml", 0.89, 0.01, 0.09),  # 90.4%, 0, 4/58
+    "heldout2": (lambda name: DATA / f"{name}-heldout2.toml", 0.90, 0.01, 0.15),  # 91.1%, 0, 7/53
+    "heldout3": (lambda name: DATA / f"{name}-heldout3.toml", 0.88, 0.01, 0.31),  # 89.4%, 0, 20/68
 }
 
 
