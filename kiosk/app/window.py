@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 import time
@@ -71,6 +72,7 @@ class KioskWindow(QMainWindow):
         self._device_problems: list[str] = []
         self._engine_problem = ""
         self._persona_problem = ""
+        self._question = ""  # the visitor's last question, shown above the answer
         self._allow_close = not kiosk_mode
         self.bridge = EventBridge()
         self.bridge.turn_event.connect(self.on_event)
@@ -231,11 +233,13 @@ class KioskWindow(QMainWindow):
             log.debug("event %s turn %s %s", kind, event.turn, event.data)
         if kind == "listening":
             controller.set_state("listening")
+            self._question = ""
             self._caption("...")
         elif kind == "partial":
             self._caption(str(event.data["text"]))
         elif kind == "transcript":
-            self._caption(f"\u201c{event.data['text']}\u201d")
+            self._question = str(event.data["text"])
+            self._caption("")
             if self.persona.kiosk.log_conversations:
                 log.info("visitor said: %s", event.data["text"])
         elif kind == "reply":
@@ -303,11 +307,17 @@ class KioskWindow(QMainWindow):
     def _idle(self) -> None:
         if self.conversation is not None and not self.conversation.speaking:
             self.conversation.reset_session()
+            self._question = ""
             lines = self.persona.attract_lines
             self._caption(lines[0] if lines else "")
 
     def _caption(self, text: str) -> None:
-        self.caption.setText(text)
+        """The caption strip: what the visitor asked (kept while the answer plays) above ``text``."""
+        if not self._question:
+            self.caption.setText(html.escape(text))
+            return
+        asked = f"<span style='color:#9fb3c8; font-size:20pt'>\u201c{html.escape(self._question)}\u201d</span>"
+        self.caption.setText(asked + (f"<br>{html.escape(text)}" if text else ""))
 
     def show_status(self, text: str) -> None:
         self.status.setText(text)
@@ -445,6 +455,7 @@ class KioskWindow(QMainWindow):
         self.talk_button.setVisible(persona.listening.mode == "push_to_talk")
         self.setWindowTitle(f"Kiosk - {persona.name}")
         if self.avatar.controller.state == "idle":
+            self._question = ""
             self._caption(persona.attract_lines[0] if persona.attract_lines else "")
 
     def _test_speak(self, text: str) -> None:

@@ -38,6 +38,7 @@ class PlaybackBuffer:
         self._offset = 0  # samples of _current already read
         self._started: set[int] = set()
         self.samples_played = 0  # total samples handed to the device, silence included
+        self._paused = False  # a visitor may be starting to talk over the reply: silence, keep the place
         # callbacks(turn, monotonic time): run on the sink's thread, must be quick
         self.on_first_audio: Callable[[int, float], None] | None = None
         self.on_chunk_start: Callable[[SpeechChunk, float], None] | None = None
@@ -65,6 +66,19 @@ class PlaybackBuffer:
             self._released.discard(turn)
             return dropped
 
+    def pause(self) -> None:
+        """Go silent at once but keep the place (the mouth closes); ``resume`` carries on from there."""
+        with self._lock:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
     def drop_all(self) -> None:
         with self._lock:
             self._queue.clear()
@@ -81,7 +95,7 @@ class PlaybackBuffer:
 
     def position(self) -> PlaybackPosition | None:
         with self._lock:
-            if self._current is None:
+            if self._current is None or self._paused:
                 return None
             return PlaybackPosition(self._current.turn, self._current, self._offset / self.sample_rate)
 
@@ -95,7 +109,7 @@ class PlaybackBuffer:
         filled = 0
         events: list[tuple[Callable, tuple]] = []
         with self._lock:
-            while filled < frames:
+            while filled < frames and not self._paused:
                 if self._current is None and not self._next(events, now + filled / self.sample_rate):
                     break
                 chunk = self._current

@@ -39,6 +39,8 @@ from kiosk.tts import create_tts
 log = logging.getLogger(__name__)
 
 Observer = Callable[[TurnEvent], None]
+PAUSE_PROBABILITY, PAUSE_FRAMES = 0.5, 2  # a voice over the avatar's: it goes silent (~0.1 s of voice)
+PAUSE_HOLD_S = 0.7  # ... and carries on if that did not become speech within this long
 PAUSE_CUE_S = 0.06  # two silent VAD frames: show "thinking" (the endpoint comes later)
 ECHO_TAIL_S = 0.5  # after the avatar stops, its voice may still reach the microphone for a moment
 ECHO_TEXT_WINDOW_S = 3.0  # transcripts this soon after the avatar spoke are compared with what it said
@@ -69,6 +71,8 @@ class Conversation:
         self._direct: int | None = None  # latest turn answered from a curated entry (no LLM)
         self._paused = False  # the visitor is silent inside an utterance (listener thread)
         self._paused_at: float | None = None
+        self._voiced_run = 0  # frames in a row with a voice, while the avatar speaks
+        self._paused_for: float | None = None  # when the answer went silent for a possible barge-in
         self._confirmed: set[int] = set()
         self._playing: int | None = None
         self._last_audio = 0.0  # monotonic time the last reply audio finished
@@ -215,14 +219,25 @@ class Conversation:
             else:
                 self.recognize.put(StreamAudio(block))
         listening = self.persona.listening
-        if (
-            speaking
-            and listening.barge_in
-            and self._playing is not None
-            and self.listener is not None
-            and self.listener.endpointer.speech_duration >= listening.barge_in_min_speech_s
-        ):
+        if listening.barge_in and self._playing is not None and self.playback is not None:
+            self._barge_in(speaking)
+
+    def _barge_in(self, speaking: bool) -> None:
+        """Listener thread, while the avatar speaks: go silent at the first hint of a voice (~0.1 s), and
+        drop the answer once it is clearly speech; a cough or a bang only pauses the answer briefly."""
+        assert self.listener is not None and self.playback is not None
+        listening = self.persona.listening
+        now = time.monotonic()
+        voiced = self.listener.probability >= PAUSE_PROBABILITY
+        self._voiced_run = self._voiced_run + 1 if voiced else 0
+        if speaking and self.listener.endpointer.speech_duration >= listening.barge_in_min_speech_s:
             self.interrupt(reason="barge-in")
+        elif self._paused_for is None and self._voiced_run >= PAUSE_FRAMES:
+            self._paused_for = now
+            self.playback.pause()
+        elif self._paused_for is not None and not speaking and now - self._paused_for > PAUSE_HOLD_S:
+            self._paused_for = None
+            self.playback.resume()  # not speech after all: carry on
 
     def _on_endpoint(self, event: EndpointEvent) -> None:
         if event.kind == "start":
@@ -256,6 +271,12 @@ class Conversation:
             self.turns.timeline(turn).mark("endpoint", event.time)
             self._confirm(turn)
 
+    def _unpause(self) -> None:
+        self._paused_for = None
+        self._voiced_run = 0
+        if self.playback is not None:
+            self.playback.resume()
+
     def _confirm_matched(self) -> bool:
         """Listener thread: the speculative turn found a curated answer; end the question early."""
         assert self.listener is not None
@@ -281,6 +302,7 @@ class Conversation:
             self.turns.cancel(old)
         self._notify(TurnEvent("thinking", turn))
         assert self.playback is not None
+        self._unpause()
         self.playback.release(turn)
 
     def set_talk_button(self, held: bool) -> None:
@@ -324,6 +346,7 @@ class Conversation:
         for turn in targets:
             self.turns.cancel(turn)
             self._notify(TurnEvent("interrupted", turn, {"reason": reason}))
+        self._unpause()
 
     def _on_cancel(self, turn: int) -> None:
         if self.playback is not None:

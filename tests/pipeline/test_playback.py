@@ -50,3 +50,15 @@ def test_drop_removes_playing_and_queued_audio_of_that_turn_only():
     buffer.read(10)
     assert buffer.drop(1) == 190
     assert np.allclose(buffer.read(100), 0.3)
+
+
+def test_pause_keeps_the_place_and_resume_carries_on():
+    buffer = PlaybackBuffer(1000)
+    audio = np.arange(1, 101, dtype=np.float32)
+    buffer.enqueue(SpeechChunk(1, 0, "one", audio, 1000, ()))
+    buffer.release(1)
+    assert buffer.read(10)[0] == 1
+    buffer.pause()
+    assert not buffer.read(20).any() and buffer.position() is None  # silent, mouth closed
+    buffer.resume()
+    assert buffer.read(10)[0] == 11  # where it stopped
