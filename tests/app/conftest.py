@@ -56,3 +56,37 @@ def pulse(tmp_path_factory):
     pulse_env = {k: env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_SERVER")}
     yield pulse_env
     subprocess.run(["pactl", "exit"], env=env, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def kiosk_screen():
+    """DISPLAY of a fresh Xvfb 1280x720 screen with a window manager, so that fullscreen is real."""
+    assert shutil.which("Xvfb"), "Xvfb is required (installer/debian-packages-test.txt)"
+    assert shutil.which("matchbox-window-manager"), "matchbox-window-manager is required (installer/debian-packages-test.txt)"
+    number = _free_display()
+    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        assert time.monotonic() < deadline, "Xvfb did not start"
+        time.sleep(0.1)
+    manager = subprocess.Popen(["matchbox-window-manager", "-use_titlebar", "no"],
+                               env=dict(os.environ, DISPLAY=f":{number}"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    yield f":{number}"
+    for process in (manager, server):
+        process.terminate()
+        process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def room(tmp_path_factory):
+    """Environment for a private PulseAudio 'room' (see tests/app/room.py): the kiosk's speaker and a
+    visitor's voice both reach the kiosk's microphone, and room.monitor records both on one clock."""
+    from room import room_script, start_pulse, stop_pulse
+
+    runtime = tmp_path_factory.mktemp("room")
+    env = start_pulse(runtime, room_script(runtime))
+    yield env
+    stop_pulse(env)

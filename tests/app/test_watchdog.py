@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -69,10 +70,8 @@ def test_the_kiosk_app_reports_ready_and_keeps_pinging(tmp_path, screen, pulse):
             while time.monotonic() < deadline and received.count("WATCHDOG=1") < 3 or "READY=1" not in received:
                 assert time.monotonic() < deadline, received
                 assert app.poll() is None, app.stdout.read()
-                try:
+                with contextlib.suppress(TimeoutError):
                     received.append(sock.recv(256).decode())
-                except TimeoutError:
-                    pass
         finally:
             app.terminate()
             output, _ = app.communicate(timeout=20)
