@@ -1,6 +1,13 @@
-"""Shared fixtures: spoken questions made with the installed Piper voice (cached between runs)."""
+"""Shared fixtures: spoken questions made with the installed Piper voice (cached between runs), a real
+screen (Xvfb) and real audio devices (a private PulseAudio server with a null sink)."""
 
 from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,3 +35,62 @@ def write_audio(tmp_path):
         return path
 
     return write
+
+
+def _free_display() -> int:
+    for number in range(60, 200):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+            return number
+    raise RuntimeError("no free X display number")
+
+
+@pytest.fixture(scope="session")
+def start_screen():
+    """Starts fresh Xvfb 1280x720 screens (stopped at the end of the session); returns their DISPLAY."""
+    servers: list[subprocess.Popen] = []
+
+    def start() -> str:
+        assert shutil.which("Xvfb"), "Xvfb is required (installer/debian-packages-test.txt)"
+        number = _free_display()
+        servers.append(subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{number}").exists():
+            assert time.monotonic() < deadline, "Xvfb did not start"
+            time.sleep(0.1)
+        return f":{number}"
+
+    yield start
+    for server in servers:
+        server.terminate()
+        server.wait(5)
+
+
+@pytest.fixture(scope="session")
+def screen(start_screen):
+    """DISPLAY of a fresh Xvfb 1280x720 screen."""
+    return start_screen()
+
+
+@pytest.fixture(scope="session")
+def pulse(tmp_path_factory):
+    """Environment for a private PulseAudio server with one null sink 'room' (speaker = microphone)."""
+    assert shutil.which("pulseaudio"), "pulseaudio is required (installer/debian-packages.txt)"
+    runtime = tmp_path_factory.mktemp("pulse")
+    config = runtime / "kiosk.pa"
+    config.write_text(
+        f"load-module module-native-protocol-unix auth-anonymous=1 socket={runtime}/native\n"
+        "load-module module-null-sink sink_name=room rate=48000 sink_properties=device.description=Room\n"
+        "set-default-sink room\nset-default-source room.monitor\n"
+    )
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), PULSE_RUNTIME_PATH=str(runtime),
+               PULSE_SERVER=f"unix:{runtime}/native", HOME=str(runtime))
+    subprocess.run(["pulseaudio", "--daemonize=yes", "-n", "-F", str(config), "--exit-idle-time=-1",
+                    "--use-pid-file=no", "--system=no"], env=env, check=True, capture_output=True)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, "PulseAudio did not start"
+        time.sleep(0.1)
+    pulse_env = {k: env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_SERVER")}
+    yield pulse_env
+    subprocess.run(["pactl", "exit"], env=env, capture_output=True)

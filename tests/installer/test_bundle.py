@@ -201,7 +201,7 @@ voice = "{prefix}/models/voices/{EXTRA_VOICE}"
     assert reply.stat().st_size > 10_000
 
     # kiosk doctor on the installed copy, with a screen and sound devices
-    result = run([kiosk, "doctor"], dict(env, DISPLAY=screen, **pulse), timeout=300)
+    result = run([kiosk, "doctor"], dict(env, DISPLAY=screen, PULSE_SERVER=pulse["PULSE_SERVER"]), timeout=300)
     print(f"--- kiosk doctor (installed copy) ---\n{result.stdout}")
     assert result.returncode == 0, output(result)
     assert "FAIL" not in result.stdout
@@ -213,7 +213,7 @@ voice = "{prefix}/models/voices/{EXTRA_VOICE}"
     # logging in runs the login entry: without a systemd user manager it supervises the kiosk,
     # which comes back after a crash
     command = next(line[5:] for line in entry.read_text().splitlines() if line.startswith("Exec="))
-    session = subprocess.Popen([*OFFLINE, command], env=dict(env, DISPLAY=screen, **pulse),
+    session = subprocess.Popen([*OFFLINE, command], env=dict(env, DISPLAY=screen, PULSE_SERVER=pulse["PULSE_SERVER"]),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         kiosk_pid = wait_for_child(session.pid, alive_s=6, timeout=60)
@@ -254,7 +254,7 @@ voice = "{prefix}/models/voices/{EXTRA_VOICE}"
     assert (logs / "kiosk.log").read_bytes() == before[logs / "kiosk.log"]
     info = json.loads((prefix / "install.json").read_text())
     assert info["version"] == "0.1.1" and len(info["history"]) == 2
-    result = run([kiosk, "doctor"], dict(env, DISPLAY=screen, **pulse), timeout=300)
+    result = run([kiosk, "doctor"], dict(env, DISPLAY=screen, PULSE_SERVER=pulse["PULSE_SERVER"]), timeout=300)
     assert result.returncode == 0 and "FAIL" not in result.stdout, output(result)
 
     # rollback and forward again
