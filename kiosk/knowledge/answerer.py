@@ -109,6 +109,31 @@ class Decision:
     score: float = 0.0
 
 
+def specifics_for(question: str, fact: str) -> set[str]:
+    """The specifics of ``fact`` that may answer ``question``.
+
+    A fact listing several ("tickets cost 12 dollars for adults and 6 dollars for children") gives
+    only the ones whose own words the question uses (6 for "a ticket for children"); words before the
+    first number ("tickets cost") belong to every part. Otherwise all of the fact's specifics.
+    """
+    everything = specifics(fact)
+    parts = [p for p in re.split(r",|;| and | or | but ", fact) if p.strip()]
+    numbered = [(p, specifics(p)) for p in parts]
+    numbered = [(p, found) for p, found in numbered if found]
+    if len(everything) < 2 or len(numbered) < 2:
+        return everything
+    first = re.search(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b", fact, re.IGNORECASE)
+    prefix = canonical(content_words(fact[: first.start()])) if first else set()
+    words_of = [canonical(content_words(p)) - prefix for p, _ in numbered]
+    asked = canonical(content_words(expand(question)))
+    hits: set[str] = set()
+    for index, (_, found) in enumerate(numbered):
+        others = set().union(*(w for j, w in enumerate(words_of) if j != index))
+        if asked & (words_of[index] - others):
+            hits |= found
+    return hits or everything
+
+
 class GroundedPrompts(PromptBuilder):
     """PromptBuilder that matches curated answers by meaning and grounds the model in retrieved facts."""
 
@@ -164,7 +189,7 @@ class GroundedPrompts(PromptBuilder):
         on_subject = [f for f in facts if subjects & canonical(content_words(expand(f)))]
         about = on_subject or facts
         allowed = set().union(
-            specifics(question), specifics(self.persona.name), *(specifics(f) for f in about)
+            specifics(question), specifics(self.persona.name), *(specifics_for(question, f) for f in about)
         )
         # If the model's answer is withheld, a fact is spoken instead only if it is about what was asked.
         strong = [

@@ -76,3 +76,13 @@ def test_manipulation_attempts_are_recognised() -> None:
         assert is_manipulation(text), text
     for text in ("what are your opening hours", "can I act in the play", "where is the previous exhibition"):
         assert not is_manipulation(text), text
+
+
+def test_a_fact_listing_several_prices_allows_only_the_one_asked_about():
+    from kiosk.knowledge.answerer import specifics_for
+
+    fact = "Tickets cost 12 dollars for adults and 6 dollars for children."
+    assert specifics_for("How much is a ticket for children?", fact) == {"6"}
+    assert specifics_for("how much is it for adults", fact) == {"12"}
+    assert specifics_for("How much are tickets?", fact) == {"12", "6"}
+    assert specifics_for("When do you open?", "We are open from 9 am to 5 pm.") == {"9", "5"}
