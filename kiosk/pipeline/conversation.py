@@ -19,6 +19,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+import numpy as np
+
 from kiosk.asr import create_asr
 from kiosk.audio.endpointer import Endpointer, EndpointEvent
 from kiosk.audio.playback import PlaybackBuffer
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 
 Observer = Callable[[TurnEvent], None]
 PAUSE_PROBABILITY, PAUSE_FRAMES = 0.5, 2  # a voice over the avatar's: it goes silent (~0.1 s of voice)
+ONSET_PROBABILITY, ONSET_RATIO, ONSET_MIN_LEVEL = 0.2, 4.0, 0.0056  # or one block 12 dB over the
+# echo residual and above -45 dBFS (on room recordings: 0.1-0.17 s after onset, never on the echo)
 PAUSE_HOLD_S = 0.7  # ... and carries on if that did not become speech within this long
 PAUSE_CUE_S = 0.06  # two silent VAD frames: show "thinking" (the endpoint comes later)
 ECHO_TAIL_S = 0.5  # after the avatar stops, its voice may still reach the microphone for a moment
@@ -72,6 +76,7 @@ class Conversation:
         self._paused = False  # the visitor is silent inside an utterance (listener thread)
         self._paused_at: float | None = None
         self._voiced_run = 0  # frames in a row with a voice, while the avatar speaks
+        self._residual = 1e-3  # level of the echo left after cancellation, while the avatar speaks
         self._paused_for: float | None = None  # when the answer went silent for a possible barge-in
         self._confirmed: set[int] = set()
         self._playing: int | None = None
@@ -220,19 +225,24 @@ class Conversation:
                 self.recognize.put(StreamAudio(block))
         listening = self.persona.listening
         if listening.barge_in and self._playing is not None and self.playback is not None:
-            self._barge_in(speaking)
+            self._barge_in(block, speaking)
 
-    def _barge_in(self, speaking: bool) -> None:
+    def _barge_in(self, block, speaking: bool) -> None:  # noqa: ANN001 (a float32 array)
         """Listener thread, while the avatar speaks: go silent at the first hint of a voice (~0.1 s), and
         drop the answer once it is clearly speech; a cough or a bang only pauses the answer briefly."""
         assert self.listener is not None and self.playback is not None
         listening = self.persona.listening
         now = time.monotonic()
-        voiced = self.listener.probability >= PAUSE_PROBABILITY
-        self._voiced_run = self._voiced_run + 1 if voiced else 0
+        probability = self.listener.probability
+        self._voiced_run = self._voiced_run + 1 if probability >= PAUSE_PROBABILITY else 0
+        # What is left of the avatar's own voice after echo cancellation is quiet; a visitor's voice
+        # stands well above it from its first block, before the voice detector is sure.
+        level = float(np.sqrt(np.mean(block**2))) if len(block) else 0.0
+        onset = probability >= ONSET_PROBABILITY and level > max(ONSET_MIN_LEVEL, self._residual * ONSET_RATIO)
+        self._residual = level if level < self._residual else self._residual * 1.01
         if speaking and self.listener.endpointer.speech_duration >= listening.barge_in_min_speech_s:
             self.interrupt(reason="barge-in")
-        elif self._paused_for is None and self._voiced_run >= PAUSE_FRAMES:
+        elif self._paused_for is None and (self._voiced_run >= PAUSE_FRAMES or onset):
             self._paused_for = now
             self.playback.pause()
         elif self._paused_for is not None and not speaking and now - self._paused_for > PAUSE_HOLD_S:
