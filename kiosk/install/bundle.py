@@ -160,7 +160,8 @@ def build(args: argparse.Namespace) -> Path:
         log = out / f"{bundle_id}.build.log"
         with tempfile.TemporaryDirectory() as tmp:
             constraints = Path(tmp) / "constraints.txt"
-            skip = {APP, *(re.sub(r"[-_.]+", "-", n).lower() for n in built_names)}
+            # the packaging tools are not pinned: a fresh venv's setuptools is older than the app's build needs
+            skip = {APP, "pip", "setuptools", "wheel", *(re.sub(r"[-_.]+", "-", n).lower() for n in built_names)}
             constraints.write_text("\n".join([] if args.no_pin else environment_pins(skip)) + "\n")
             requirements = [*pyproject["dependencies"], *built, "pip", "setuptools>=77", "wheel"]
             run_with_progress(
