@@ -44,6 +44,8 @@ Observer = Callable[[TurnEvent], None]
 PAUSE_PROBABILITY, PAUSE_FRAMES = 0.5, 2  # a voice over the avatar's: it goes silent (~0.1 s of voice)
 ONSET_PROBABILITY, ONSET_RATIO, ONSET_MIN_LEVEL = 0.2, 4.0, 0.0056  # or one block 12 dB over the
 # echo residual and above -45 dBFS (on room recordings: 0.1-0.17 s after onset, never on the echo)
+RESIDUAL_DECAY = 0.97  # per 32 ms block: ~8 dB a second
+ONSET_SETTLE_S = 0.6
 PAUSE_HOLD_S = 0.7  # ... and carries on if that did not become speech within this long
 PAUSE_CUE_S = 0.06  # two silent VAD frames: show "thinking" (the endpoint comes later)
 ECHO_TAIL_S = 0.5  # after the avatar stops, its voice may still reach the microphone for a moment
@@ -76,7 +78,8 @@ class Conversation:
         self._paused = False  # the visitor is silent inside an utterance (listener thread)
         self._paused_at: float | None = None
         self._voiced_run = 0  # frames in a row with a voice, while the avatar speaks
-        self._residual = 1e-3  # level of the echo left after cancellation, while the avatar speaks
+        self._residual = 0.0  # level of the echo left after cancellation, while the avatar speaks
+        self._playing_since = 0.0  # when the answer playing now started
         self._paused_for: float | None = None  # when the answer went silent for a possible barge-in
         self._confirmed: set[int] = set()
         self._playing: int | None = None
@@ -232,22 +235,28 @@ class Conversation:
         drop the answer once it is clearly speech; a cough or a bang only pauses the answer briefly."""
         assert self.listener is not None and self.playback is not None
         listening = self.persona.listening
-        now = time.monotonic()
+        now = self.listener.block_time  # capture time: the listener may run behind on a busy machine
         probability = self.listener.probability
         self._voiced_run = self._voiced_run + 1 if probability >= PAUSE_PROBABILITY else 0
         # What is left of the avatar's own voice after echo cancellation is quiet; a visitor's voice
         # stands well above it from its first block, before the voice detector is sure.
         level = float(np.sqrt(np.mean(block**2))) if len(block) else 0.0
         onset = probability >= ONSET_PROBABILITY and level > max(ONSET_MIN_LEVEL, self._residual * ONSET_RATIO)
-        self._residual = level if level < self._residual else self._residual * 1.01
+        if probability < PAUSE_PROBABILITY:  # the echo's level, held and slowly forgotten
+            self._residual = max(level, self._residual * RESIDUAL_DECAY)
+        # the canceller re-learns the room at the start of every answer: no quick pause meanwhile
+        settled = now - self._playing_since >= ONSET_SETTLE_S
         if speaking and self.listener.endpointer.speech_duration >= listening.barge_in_min_speech_s:
             self.interrupt(reason="barge-in")
-        elif self._paused_for is None and (self._voiced_run >= PAUSE_FRAMES or onset):
+        elif self._paused_for is None and settled and (self._voiced_run >= PAUSE_FRAMES or onset):
             self._paused_for = now
             self.playback.pause()
+            log.debug("answer paused: a voice? (probability %.2f, level %.4f, echo residual %.4f)",
+                      probability, level, self._residual)
         elif self._paused_for is not None and not speaking and now - self._paused_for > PAUSE_HOLD_S:
             self._paused_for = None
             self.playback.resume()  # not speech after all: carry on
+            log.debug("answer resumed: it was not speech")
 
     def _on_endpoint(self, event: EndpointEvent) -> None:
         if event.kind == "start":
@@ -372,6 +381,7 @@ class Conversation:
     # ---- playback callbacks (sink thread: keep them short) ----------------------------------------
     def _first_audio(self, turn: int, at: float) -> None:
         self._playing = turn
+        self._playing_since = at
         self.turns.timeline(turn).mark("first_audio_out", at)
         self._notify(TurnEvent("speaking", turn, {"at": at}))
 

@@ -35,6 +35,7 @@ class Listener:
         self.on_event, self.on_block, self.muted, self.strict = on_event, on_block, muted, strict
         self.talk_button = talk_button  # push-to-talk: is the button held? (None: hands-free)
         self.probability = 0.0
+        self.block_time = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
 
@@ -56,6 +57,7 @@ class Listener:
             if item is None:
                 continue
             block, at = item
+            self.block_time = at  # capture time of the block being handled (for on_block)
             if self.talk_button is not None:
                 events = self._push_to_talk(block, at)
             elif self.muted():
