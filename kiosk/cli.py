@@ -14,7 +14,8 @@ from kiosk.errors import KioskError
 
 # Capability packages add their own subcommands: each module has register(subparsers) and keeps
 # heavy imports inside the command functions so `kiosk --help` stays fast.
-COMMAND_MODULES = ["kiosk.persona.commands", "kiosk.avatar.commands", "kiosk.doctor", "kiosk.app.watchdog"]
+COMMAND_MODULES = ["kiosk.persona.commands", "kiosk.avatar.commands", "kiosk.doctor", "kiosk.app.watchdog",
+                   "kiosk.bench.commands"]
 
 EXIT_PROBLEM = 2  # bad input or configuration: the message says what to fix
 EXIT_NO_SPEECH = 3

@@ -50,6 +50,13 @@ PAUSE_HOLD_S = 0.7  # ... and carries on if that did not become speech within th
 PAUSE_CUE_S = 0.06  # two silent VAD frames: show "thinking" (the endpoint comes later)
 ECHO_TAIL_S = 0.5  # after the avatar stops, its voice may still reach the microphone for a moment
 ECHO_TEXT_WINDOW_S = 3.0  # transcripts this soon after the avatar spoke are compared with what it said
+ECHO_SAID_S = 15.0  # ... with what it said this recently
+FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "is", "are", "was", "were", "be", "to", "of", "in", "on", "at", "for", "and", "or",
+    "but", "it", "its", "this", "that", "there", "here", "i", "you", "we", "they", "he", "she", "me",
+    "my", "your", "our", "do", "does", "did", "can", "could", "will", "would", "have", "has", "had", "not",
+    "no", "yes", "so", "what",
+})
 ECHO_WORD_SHARE = 0.7  # ... and dropped as echo when this share of their words was in its answer
 
 
@@ -199,8 +206,10 @@ class Conversation:
         now = time.monotonic()
         if self._playing is None and now - self._last_audio > ECHO_TEXT_WINDOW_S:
             return False
-        said = {w for at, t in self._heard if now - at < 30 for w in _words(t)}
-        heard = _words(text)
+        said = {w for at, t in self._heard if now - at < ECHO_SAID_S for w in _words(t)}
+        # content words only: a visitor's "is there a cafe in the building" shares "is", "a", "in" and
+        # "the" with almost any answer
+        heard = [w for w in _words(text) if w not in FUNCTION_WORDS] or _words(text)
         return bool(heard) and sum(w in said for w in heard) >= ECHO_WORD_SHARE * len(heard)
 
     def _strict(self) -> bool:

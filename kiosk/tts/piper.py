@@ -127,6 +127,9 @@ class PiperTTS:
         options.intra_op_num_threads = self.settings.threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # The arena keeps every buffer it ever grew to (doubling for the longest line so far) and
+        # never returns it: RSS climbed ~50 MB over a 500-turn soak with it, +11 MB without.
+        options.enable_cpu_mem_arena = False
         try:
             session = onnxruntime.InferenceSession(str(source), sess_options=options, providers=["CPUExecutionProvider"])
         except Exception as exc:
