@@ -3,7 +3,6 @@ screen (Xvfb) and real audio devices (a private PulseAudio server with a null si
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -75,22 +74,13 @@ def screen(start_screen):
 @pytest.fixture(scope="session")
 def pulse(tmp_path_factory):
     """Environment for a private PulseAudio server with one null sink 'room' (speaker = microphone)."""
-    assert shutil.which("pulseaudio"), "pulseaudio is required (installer/debian-packages.txt)"
+    from sandbox import start_pulse, stop_pulse
+
     runtime = tmp_path_factory.mktemp("pulse")
-    config = runtime / "kiosk.pa"
-    config.write_text(
+    env = start_pulse(runtime, (
         f"load-module module-native-protocol-unix auth-anonymous=1 socket={runtime}/native\n"
         "load-module module-null-sink sink_name=room rate=48000 sink_properties=device.description=Room\n"
         "set-default-sink room\nset-default-source room.monitor\n"
-    )
-    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), PULSE_RUNTIME_PATH=str(runtime),
-               PULSE_SERVER=f"unix:{runtime}/native", HOME=str(runtime))
-    subprocess.run(["pulseaudio", "--daemonize=yes", "-n", "-F", str(config), "--exit-idle-time=-1",
-                    "--use-pid-file=no", "--system=no"], env=env, check=True, capture_output=True)
-    deadline = time.monotonic() + 10
-    while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
-        assert time.monotonic() < deadline, "PulseAudio did not start"
-        time.sleep(0.1)
-    pulse_env = {k: env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_SERVER")}
-    yield pulse_env
-    subprocess.run(["pactl", "exit"], env=env, capture_output=True)
+    ))
+    yield env
+    stop_pulse(env)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sandbox import start_pulse, stop_pulse  # noqa: F401 (the room tests use them from here)
 
 RATE = 16000  # recording rate (Hz)
 FRAME = 160  # 10 ms analysis frames
@@ -50,26 +51,6 @@ def room_script(runtime: Path) -> str:
     )
 
 
-def start_pulse(runtime: Path, script: str) -> dict[str, str]:
-    """Start a private PulseAudio daemon running ``script``; the environment to reach it."""
-    assert shutil.which("pulseaudio"), "pulseaudio is required (installer/debian-packages.txt)"
-    config = runtime / "kiosk.pa"
-    config.write_text(script)
-    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), PULSE_RUNTIME_PATH=str(runtime),
-               PULSE_SERVER=f"unix:{runtime}/native", HOME=str(runtime))
-    subprocess.run(["pulseaudio", "--daemonize=yes", "-n", "-F", str(config), "--exit-idle-time=-1",
-                    "--use-pid-file=no", "--system=no"], env=env, check=True, capture_output=True)
-    deadline = time.monotonic() + 10
-    while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
-        assert time.monotonic() < deadline, "PulseAudio did not start"
-        time.sleep(0.1)
-    return {k: env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_SERVER")}
-
-
-def stop_pulse(env: dict[str, str]) -> None:
-    subprocess.run(["pactl", "exit"], env=dict(os.environ, **env), capture_output=True)
-
-
 def pactl(env: dict[str, str], *args: str) -> str:
     return subprocess.run(["pactl", *args], env=dict(os.environ, **env), capture_output=True, text=True,
                           check=True).stdout
@@ -94,6 +75,15 @@ def app_streams(env: dict[str, str]) -> tuple[list[str], list[str]]:
     def clients(kind: str) -> list[str]:
         return [s for s in streams(env, kind) if "protocol-native" in s]
     return clients("source-outputs"), clients("sink-inputs")
+
+
+def end_reader(process: subprocess.Popen | None, thread: threading.Thread) -> None:
+    """Stop a recording process and the thread reading its output."""
+    if process is not None:
+        process.terminate()
+        process.wait(5)
+    if thread.ident is not None:
+        thread.join(5)
 
 
 class Recorder:
@@ -149,11 +139,7 @@ class Recorder:
             return sum(len(c) for c in self._chunks) / RATE
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(5)
-        if self._thread.ident is not None:
-            self._thread.join(5)
+        end_reader(self._process, self._thread)
 
 
 @dataclass
@@ -195,11 +181,7 @@ class ScreenRecorder:
                 self.frames.append(Frame(time.monotonic(), image))
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(5)
-        if self._thread.ident is not None:
-            self._thread.join(5)
+        end_reader(self._process, self._thread)
 
 
 # ---- analysis ---------------------------------------------------------------------------------------
