@@ -120,8 +120,10 @@ def run_bench(turns: int = 20, as_json: bool = False, persona_path=None, naive: 
             r.marks[end] - r.marks[start] for _, r in records if start in r.marks and end in r.marks
         ]
         layers[name] = _stats(values)
-    for source, title in (("llm", "END TO END, answered by the LLM"), ("direct", "END TO END, curated/fixed answer")):
-        values = [r.marks["first_audio_out"] for _, r in records if r.source == source and "first_audio_out" in r.marks]
+    for source, title in (("llm", "END TO END, answered by the LLM"), ("direct", "END TO END, curated/fixed answer"),
+                          ("curated", "END TO END, curated answer only")):
+        values = [r.marks["first_audio_out"] for _, r in records
+                  if source in (r.source, r.kind) and "first_audio_out" in r.marks]
         layers[title] = _stats(values)
     answered = sum(1 for _, r in records if r.outcome == "answered")
     report: dict[str, Any] = {

@@ -27,6 +27,7 @@ TAIL_S = 4.0  # silence fed after the recording, so the end of speech can be det
 class TurnResult:
     outcome: str  # "answered" | "no_speech" | "timeout"
     source: str = ""  # "llm": the language model answered; "direct": a curated answer or fixed line
+    kind: str = ""  # for "direct": "curated" (a staff answer), "unknown", "decline", ...
     transcript: str = ""
     reply: str = ""
     marks: dict[str, float] = field(default_factory=dict)  # seconds after the end of speech
@@ -112,7 +113,9 @@ class HeadlessSession:
         result.outcome = "answered"
         result.transcript = next((str(e.data["text"]) for e in transcripts if e.turn == turn), "")
         result.reply = next((str(e.data["text"]) for e in events if e.kind == "reply" and e.turn == turn), "")
-        result.source = next((str(e.data["source"]) for e in events if e.kind == "answer_source" and e.turn == turn), "")
+        source = next((e.data for e in events if e.kind == "answer_source" and e.turn == turn), {})
+        result.source = str(source.get("source", ""))
+        result.kind = str(source.get("kind", result.source))
         timeline = self.conversation.turns.timeline(turn)
         if bounds is not None and feeder.speech_end_time is not None:
             timeline.mark("speech_end", feeder.speech_end_time, overwrite=True)
