@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kiosk.knowledge import kinds
 from kiosk.knowledge.embed import Embedder
 from kiosk.knowledge.matcher import GENERIC, STOP, Hit, content_words, stem
 from kiosk.knowledge.synonyms import GROUPS, canonical, expand
@@ -49,7 +50,7 @@ def _wordset(text: str) -> frozenset[str]:
 # question "about something else". A general list (not taken from any persona).
 COMMON = _wordset(
     """able about above across after again against ago all almost alone along already always among another
-    answer anyone anything anyway anywhere around ask asked asking away back bad be because become
+    answer anyone anything anyway anywhere around ask asked asking available away back bad be because become
     becomes before begin behind being below best better between big bit both bought bring bringing
     brought buy buying call called came can cannot certain change check come comes coming could day
     days different do does doing done down drop dropping during each easy either else end enough
@@ -77,7 +78,7 @@ _IGNORED = (_IGNORED | {d + "s" for d in DAYS}) - _HOURS
 # "How much is ..." wants a price; "what time ..." wants a time. The entry's answer must state one.
 _PRICE_ASKED = re.compile(
     r"\b(price|prices|cost|costs|costing|fee|fees|expensive|cheap)\b"
-    r"|\bhow much (is|are|for|to|does|do|will|would)\b",
+    r"|\bhow much (is|are|for|to|does|do|will|would)\b|\b(is there a|do you|what do you|any) charge\b|\bcharge for\b",
     re.IGNORECASE,
 )
 _PRICE_SAID = re.compile(r"[£$€]|\b(pounds?|dollars?|euros?|pence|cents?|free|percent)\b", re.IGNORECASE)
@@ -146,6 +147,37 @@ NEAR_MISSES = (
     "where is lost property",
 )
 _MASK = "thing"
+_PLACES = {"floor", "level", "storey", "upstair", "downstair", "area", "room", "hall", "side", "building", "here"}
+_LANDMARK = re.compile(
+    r"\b(?:next to|beside|by|near|behind|opposite|in front of|at|from|past|across from) the ((?:\w+ ){0,2}\w+)"
+)
+
+
+# Particular needs a question can add to a subject an entry is about ("does the cafe do *vegan* food",
+# "is there a tour *in French*"): an entry answers them only if its own text names one of the same group.
+# A general list (not taken from a persona).
+SPECIFIC_NEEDS = {
+    "diet": "vegan|vegetarian|veggie|gluten|halal|kosher|allergy|allergies|allergic|dairy|lactose|nut|nuts",
+    "baby": "baby changing|changing table|changing tables|breastfeeding|breast feeding|high chair|high chairs"
+    "|pram|prams|buggy|buggies|stroller|strollers|pushchair|pushchairs",
+    "fitting": "changing room|changing rooms|fitting room|fitting rooms",
+    "animals": "dog|dogs|pet|pets",
+    "holidays": "bank holiday|bank holidays|public holiday|public holidays|christmas|easter|new year|boxing day",
+    "delivery": "delivery|deliveries|deliver|delivered|shipping|ship it|post it",
+    "finance": "instalment|instalments|installment|installments|finance|monthly payments|pay later|klarna"
+    "|split the payment|split payment|split the bill|split it",
+    "cash machine": "cash machine|cashpoint|atm|cashback|cash back",
+    "language": "in french|in german|in spanish|in italian|in chinese|in mandarin|in japanese|in dutch"
+    "|in polish|in arabic|in portuguese|in russian|in english|in another language|in other languages"
+    "|sign language|braille|subtitles|audio guide|audio guides|audioguide|hearing loop|large print",
+    "private": "private|exclusive|vip",
+    "own food": "own food|own drinks?|own sandwich(es)?|own lunch|packed lunch(es)?|picnic",
+    "refund": "refund|refunds|money back|cancel|cancellation",
+    "wifi": "wifi|wi fi|internet|password",
+    "smoking": "smoke|smoking|vape|vaping",
+    "online": "online|website|web site|app|internet",
+}
+_NEEDS = {group: re.compile(rf"\b({phrases})\b") for group, phrases in SPECIFIC_NEEDS.items()}
 
 
 _PHRASES = [(re.compile(rf"\b{re.escape(w)}\b"), c) for c, ws in GROUPS.items() for w in ws if " " in w]
@@ -205,6 +237,11 @@ class CuratedMatcher:
         self.embedder = embedder
         self.settings = settings or MatchSettings()
         self.answers = [answer for _, answer in entries]
+        self._gives = [{k.name for k in kinds.KINDS if kinds.gives(a, p, k)} for p, a in entries]
+        self._needs = [
+            {g for g, pattern in _NEEDS.items() if any(pattern.search(spoken(t)) for t in [*p, a])}
+            for p, a in entries
+        ]
         self.count = len(entries)
         owner: list[int] = []
         texts: list[str] = []
@@ -217,6 +254,12 @@ class CuratedMatcher:
         self._answers = embedder.embed(self.answers) if entries else np.zeros((0, 384), np.float32)
         self._words = [
             set().union(*(self._lexical(t) for t in [*phrasings, answer])) for phrasings, answer in entries
+        ]
+        self._asked = [set().union(*(self._lexical(t) for t in phrasings)) for phrasings, _ in entries]
+        # Places an answer gives its directions by ("next to the gift shop"): not what it is about.
+        self._landmarks = [
+            set().union(*(self._lexical(m) for m in _LANDMARK.findall(spoken(answer)))) - self._asked[i]
+            for i, (_, answer) in enumerate(entries)
         ]
         self._lexicon = [
             canonical(set().union(*(content_words(expand(t)) for t in [*phrasings, answer])))
@@ -375,7 +418,8 @@ class CuratedMatcher:
             or (c.score >= s.clear and margin >= s.clear_margin_new_words and not c.foreign)
         ):
             return c, "score"
-        if _SMALL_TALK.search(question) and not (self._subjects(question) and _ASKS.search(question)):
+        rest = _SMALL_TALK.sub("", question, count=1)  # "hi, what are you selling here" still asks
+        if rest != question and not (_ASKS.search(rest) and (self._subjects(question) or c.score >= s.sure)):
             return c, "small talk"
         answer = self.answers[c.index]
         if c.foreign and (_PRICE_ASKED.search(question) or _TIME_ASKED.search(question)):
@@ -384,6 +428,16 @@ class CuratedMatcher:
             return c, "no price in the answer"
         if _TIME_ASKED.search(question) and not _TIME_SAID.search(answer):
             return c, "no time in the answer"
+        plain = spoken(question)
+        subjects = set(self._subjects(question)) - self._venue
+        if subjects & self._landmarks[c.index] and not (subjects & self._asked[c.index]) - _PLACES:
+            return c, "about something the answer only mentions"  # "is there a gift shop": "cafe ... by the gift shop"
+        for group, pattern in _NEEDS.items():
+            if group not in self._needs[c.index] and pattern.search(plain):
+                return c, f"asks about {group}, which the answer does not mention"  # "vegan food"
+        for kind in kinds.asked(plain):
+            if kind.name not in self._gives[c.index]:
+                return c, f"no {kind.name} in the answer"  # "who makes the tents you sell"
         uncovered = self._uncovered[c.index]
         if len(uncovered) and float((self._facts[uncovered] @ vector).max()) >= c.similarity + s.fact_margin:
             return c, "a fact matches better"

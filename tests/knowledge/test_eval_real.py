@@ -57,7 +57,5 @@ def test_eval_command_prints_the_counts(capsys: pytest.CaptureFixture[str]) -> N
     )
     out = capsys.readouterr().out
     assert code == 0, out
-    # "I want to take back a jacket I bought" names the hiking entry's jackets: no curated match, and
-    # the facts do not say returns for jackets, so the unknown line (cautious, counted as wrong)
-    assert "6 questions: 5 correct, 0 refused correctly, 0 invented a fact, 1 other wrong answers" in out
-    assert "curated matching: 5/6 right, 0/6 matched to a wrong entry" in out
+    assert "6 questions: 6 correct, 0 refused correctly, 0 invented a fact, 0 other wrong answers" in out
+    assert "curated matching: 6/6 right, 0/6 matched to a wrong entry" in out

@@ -1,0 +1,99 @@
+"""What kind of answer a question asks for ("who makes ...", "how long ...") and whether a text gives one.
+
+A curated answer can only answer a question of a kind it gives: "who makes the tents you sell" is
+not answered by "tents are in aisle 3", nor "how long does the demo last" by "demos run every hour".
+General English patterns, not taken from a persona.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kiosk.knowledge.text import NUMBER_WORDS
+
+# Words a spoken question may open with before its question word ("um, excuse me, who ...").
+_OPENERS = (
+    r"^(?:(?:um+|uh+|er+m?|so|and|ok|okay|right|well|hi|hey|hello|excuse me|sorry|please|"
+    r"can you tell me|could you tell me|do you know|any idea|i wonder|i was wondering|quick question)\W+)*"
+)
+_NUMBER = r"(?:\d+(?:[.,]\d+)?|" + "|".join(w for w in NUMBER_WORDS if w != "half") + r"|a|an|half an?)"
+_SIZES = r"metres?|meters?|cm|centimetres?|mm|inches|feet|foot|litres?|sizes?"
+_UNITS_OF_TIME = r"(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)"
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    asked: re.Pattern[str]
+    given: re.Pattern[str]  # an answer stating this kind of thing
+
+
+def _ask(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+KINDS = (
+    Kind(
+        "person",
+        _ask(
+            r"\bwho (makes|made|owns|owned|runs|ran|founded|started|designed|built|manufactures|supplies|"
+            r"painted|wrote|is in charge)\b|^whose\b"
+            r"|^who (do|can|should|could|would) (i|we) (talk|speak|ask|contact|see|call)\b"
+            r"|^who (is|are|was|were) (the|your) (owner|founder|manager|boss|ceo|designer|maker|artist|painter)"
+        ),
+        _ask(
+            r"\b(made|run|founded|owned|built|designed|led|started|supplied) by\b"
+            r"|\b(staff|team|founders?|owners?|managers?|colleagues?|guides?|someone)\b"
+        ),
+    ),
+    Kind(
+        "duration",
+        _ask(r"\bhow (long|quick(ly)?|soon)\b"),
+        _ask(rf"\b{_NUMBER}\s*(?:-\s*)?{_UNITS_OF_TIME}\b|\b(overnight|all day|since|until|till)\b"),
+    ),
+    Kind("number", _ask(r"\bhow many\b"), _ask(rf"\b{_NUMBER}\b|\b(several|few|dozens|hundreds)\b")),
+    Kind(
+        "weight",
+        _ask(r"\bhow heavy\b|\bweigh(s|t)?\b"),
+        _ask(r"\b(kg|kilos?|kilograms?|grams?|tonnes?|tons?|pounds?|lbs?|ounces?|light|heavy)\b"),
+    ),
+    Kind(
+        "speed",
+        _ask(r"\bhow fast\b|\bspeed\b"),
+        _ask(
+            r"\b(mph|km/?h|kilometres? an hour|miles an hour|per (hour|second)|metres a second|fast|speed)\b"
+            rf"|\b{_NUMBER}\s*(?:-\s*)?{_UNITS_OF_TIME}\b"  # "how fast can you fix it": "within 2 days"
+        ),
+    ),
+    Kind(
+        "size",
+        _ask(r"\bhow (big|large|tall|wide|high|small|deep)\b|\bdimensions\b|\bwhat size\b"),
+        _ask(rf"\b({_SIZES}|big|large|small|wide|tall)\b|\d"),  # "how big is a pilot": "5 robots"
+    ),
+    Kind(
+        "fit",
+        _ask(
+            r"\b(big|large|wide|tall|long) enough\b|\bfit (in|into|inside)\b"
+            r"|\b(will|would|does|do|can) (a|an|my|our|the|it|they)( \w+){0,3} fit\b"
+        ),
+        _ask(rf"\b({_SIZES}|any size|all sizes)\b"),
+    ),
+    Kind(
+        "distance",
+        _ask(r"\bhow far\b"),
+        _ask(r"\b(walk|minutes?|metres?|meters?|miles?|km|kilometres?|next door|nearby|close|near|away|across)\b"),
+    ),
+    Kind("reason", _ask(_OPENERS + r"why\b"), _ask(r"\b(because|since|so that|as|due to|to keep|to protect)\b")),
+)
+
+
+def asked(question: str) -> list[Kind]:
+    """The kinds of answer ``question`` asks for (none for "do you ...", "where ...", "what ...")."""
+    text = question.strip().lower()
+    return [k for k in KINDS if k.asked.search(text)]
+
+
+def gives(answer: str, phrasings: list[str] | tuple[str, ...], kind: Kind) -> bool:
+    """Whether an entry answers ``kind`` questions: its answer states one, or staff wrote such a question."""
+    return bool(kind.given.search(answer)) or any(kind.asked.search(p.strip().lower()) for p in phrasings)
