@@ -435,7 +435,7 @@ class CuratedMatcher:
         for group, pattern in _NEEDS.items():
             if group not in self._needs[c.index] and pattern.search(plain):
                 return c, f"asks about {group}, which the answer does not mention"  # "vegan food"
-        for kind in kinds.asked(plain):
+        for kind in kinds.asked(question):
             if kind.name not in self._gives[c.index]:
                 return c, f"no {kind.name} in the answer"  # "who makes the tents you sell"
         uncovered = self._uncovered[c.index]

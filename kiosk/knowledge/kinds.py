@@ -38,9 +38,10 @@ KINDS = (
         "person",
         _ask(
             r"\bwho (makes|made|owns|owned|runs|ran|founded|started|designed|built|manufactures|supplies|"
-            r"painted|wrote|is in charge)\b|^whose\b"
-            r"|^who (do|can|should|could|would) (i|we) (talk|speak|ask|contact|see|call)\b"
-            r"|^who (is|are|was|were) (the|your) (owner|founder|manager|boss|ceo|designer|maker|artist|painter)"
+            r"painted|wrote|is in charge)\b|"
+            + _OPENERS
+            + r"(whose\b|who (do|can|should|could|would) (i|we) (talk|speak|ask|contact|see|call)\b"
+            r"|who (is|are|was|were) (the|your) (owner|founder|manager|boss|ceo|designer|maker|artist|painter))"
         ),
         _ask(
             r"\b(made|run|founded|owned|built|designed|led|started|supplied) by\b"
@@ -50,7 +51,10 @@ KINDS = (
     Kind(
         "duration",
         _ask(r"\bhow (long|quick(ly)?|soon)\b"),
-        _ask(rf"\b{_NUMBER}\s*(?:-\s*)?{_UNITS_OF_TIME}\b|\b(overnight|all day|since|until|till)\b"),
+        _ask(
+            rf"\b{_NUMBER}\s*(?:-\s*)?{_UNITS_OF_TIME}\b|\b(overnight|all day|since|until|till)\b"
+            r"|\b\d{1,2}(:\d\d)?\s*(am|pm)\b"  # opening times: "how long are you open"
+        ),
     ),
     Kind("number", _ask(r"\bhow many\b"), _ask(rf"\b{_NUMBER}\b|\b(several|few|dozens|hundreds)\b")),
     Kind(
@@ -84,13 +88,18 @@ KINDS = (
         _ask(r"\bhow far\b"),
         _ask(r"\b(walk|minutes?|metres?|meters?|miles?|km|kilometres?|next door|nearby|close|near|away|across)\b"),
     ),
+    Kind(
+        "type",
+        _ask(r"\b(what|which) (kind|kinds|type|types|sort|sorts|brand|brands|make|model|models) of\b|\bwhat brand\b"),
+        _ask(r"\b(kinds|types|range|models|brands|including|such as)\b"),
+    ),
     Kind("reason", _ask(_OPENERS + r"why\b"), _ask(r"\b(because|since|so that|as|due to|to keep|to protect)\b")),
 )
 
 
 def asked(question: str) -> list[Kind]:
     """The kinds of answer ``question`` asks for (none for "do you ...", "where ...", "what ...")."""
-    text = question.strip().lower()
+    text = re.sub(r"[^a-z0-9' ]+", " ", question.lower()).replace("who's", "who is").strip()
     return [k for k in KINDS if k.asked.search(text)]
 
 

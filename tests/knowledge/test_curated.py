@@ -47,6 +47,8 @@ def _matched(matcher: CuratedMatcher, question: str) -> int | None:
         ("do kids have to pay", 2),  # "kids": a word the file never uses, but close to "children"
         ("I'd love a cup of coffee", 3),
         ("excuse me where's the loo", 4),
+        ("hi, where can I wash my hands", 4),
+        ("how long are you open on sundays", 1),  # "how long": the hours answer states them
     ],
 )
 def test_paraphrases_find_their_entry(matcher: CuratedMatcher, question: str, entry: int) -> None:
@@ -61,6 +63,14 @@ def test_paraphrases_find_their_entry(matcher: CuratedMatcher, question: str, en
         # a fact no entry covers answers it better
         ("how many swords are in the armoury tower", None),
         ("hi there, nice castle", None),
+        # the entry gives no maker, no duration: a different kind of answer is asked
+        ("who makes the coffee in the cafe", "no person in the answer"),
+        ("how long do the toilets stay open", None),
+        # a particular need the entry's answer never names
+        ("does the cafe do vegan food", "asks about diet"),
+        ("can I bring my dog into the cafe", "asks about animals"),
+        # the gift shop is only where the cafe is, not what the entry is about
+        ("is there a gift shop", "about something the answer only mentions"),
     ],
 )
 def test_near_misses_match_no_entry(matcher: CuratedMatcher, question: str, reason: str | None) -> None:
@@ -83,3 +93,22 @@ def test_a_subject_of_another_entry_costs_the_match(matcher: CuratedMatcher) -> 
 
 def test_no_entries_no_match(embedder: Embedder) -> None:
     assert CuratedMatcher(embedder, [], FACTS).match("when do you open") is None
+
+
+def test_answer_kinds() -> None:
+    from kiosk.knowledge import kinds
+
+    def names(question: str) -> list[str]:
+        return [k.name for k in kinds.asked(question)]
+
+    assert names("Um, who do I talk to about buying?") == ["person"]
+    assert names("so who makes these boots") == ["person"]
+    assert names("who are you") == []  # who the avatar is: small talk, not a maker
+    assert names("what kind of battery does it use") == ["type"]
+    assert names("how long does the tour last") == ["duration"]
+    assert names("will my suitcase fit in the lockers") == ["fit"]
+    assert names("where is the cafe") == names("do you sell tents") == []
+    tour = kinds.KINDS[[k.name for k in kinds.KINDS].index("duration")]
+    assert kinds.gives("Tours last about 45 minutes.", [], tour)
+    assert not kinds.gives("Demos run every hour on the hour.", [], tour)
+    assert kinds.gives("Demos run every hour on the hour.", ["How long is the demo?"], tour)
