@@ -27,6 +27,7 @@ from kiosk.knowledge.guard import (
     unknown_names,
 )
 from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic, subject_words
+from kiosk.knowledge import kinds
 from kiosk.knowledge.synonyms import canonical, expand
 from kiosk.knowledge.text import DAYS, MONTHS, specifics
 from kiosk.llm.base import ChatMessage, LLMEngine
@@ -48,10 +49,13 @@ _VENUE = re.compile(
 
 
 SMALL_TALK = re.compile(
-    r"^\W*(hello|hi|hey|good (morning|afternoon|evening)|how are you|thanks|thank you|bye|goodbye|nice)\b",
+    r"^\W*(hello|hi|hiya|hey|howdy|good (morning|afternoon|evening)|how are you|how(s| is|'s) your day|thanks|thank you|"
+    r"cheers|bye|goodbye|nice|cool|wow|awesome|"
+    r"(you are|you're|you re|you look|you seem|you sound) (a |an |so |very |really |quite |such )*"
+    r"(clever|smart|funny|cute|nice|great|amazing|good|convincing|realistic|lovely|helpful|beautiful|cool|"
+    r"awesome|brilliant|friendly|polite|pretty|fun)|i (really )?(like|love) you)\b",
     re.IGNORECASE,
 )
-
 
 DAYS_AND_MONTHS = " ".join([*DAYS, *MONTHS]).title()
 _KINDS = {
@@ -247,7 +251,10 @@ class GroundedPrompts(PromptBuilder):
         if subjects:
             facts = [f for f in facts if subjects & canonical(content_words(expand(f)))]
         kind = answer_kind(question)
-        return any(kind is None or states_kind(f, kind) for f in facts)
+        asked = kinds.asked(question)  # "how long does the demo last" needs a fact stating a duration
+        return any(
+            (kind is None or states_kind(f, kind)) and all(k.given.search(f) for k in asked) for f in facts
+        )
 
     def unsupported_words(self, sentence: str, question: str) -> set[str]:
         """Words of a grounded answer the file and the question never use, when they are a good part of

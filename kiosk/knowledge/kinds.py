@@ -17,7 +17,8 @@ _OPENERS = (
     r"^(?:(?:um+|uh+|er+m?|so|and|ok|okay|right|well|hi|hey|hello|excuse me|sorry|please|"
     r"can you tell me|could you tell me|do you know|any idea|i wonder|i was wondering|quick question)\W+)*"
 )
-_NUMBER = r"(?:\d+(?:[.,]\d+)?|" + "|".join(w for w in NUMBER_WORDS if w != "half") + r"|a|an|half an?)"
+_NUMBER_WORDS = "|".join(w for w in NUMBER_WORDS if w != "half")
+_NUMBER = rf"(?:\d+(?:[.,]\d+)?|{_NUMBER_WORDS}|a|an|half an?)"
 _SIZES = r"metres?|meters?|cm|centimetres?|mm|inches|feet|foot|litres?|sizes?"
 _UNITS_OF_TIME = r"(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)"
 
@@ -56,7 +57,12 @@ KINDS = (
             r"|\b\d{1,2}(:\d\d)?\s*(am|pm)\b"  # opening times: "how long are you open"
         ),
     ),
-    Kind("number", _ask(r"\bhow many\b"), _ask(rf"\b{_NUMBER}\b|\b(several|few|dozens|hundreds)\b")),
+    Kind(
+        "number",
+        _ask(r"\bhow many\b"),
+        # a year ("founded in 2016") is no count
+        _ask(rf"\b(?!(?:1[89]|20)\d\d\b)(\d+|{_NUMBER_WORDS})\b|\b(several|few|dozens|hundreds)\b"),
+    ),
     Kind(
         "weight",
         _ask(r"\bhow heavy\b|\bweigh(s|t)?\b"),

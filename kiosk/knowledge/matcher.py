@@ -40,7 +40,8 @@ GENERIC = _wordset(
     looking find buy see use go going come take put leave allowed ok okay fine able way kind type sort much
     many lot little number size people person visitor visitors place here around inside outside first start
     work works happen give say said think sure still else other another move moving run running visit get
-    store join bring keep want help price prices cost costs fee fees pay charge late early open name joke weather feel feeling doing"""
+    store join bring keep want help price prices cost costs fee fees pay charge late early open name joke weather feel feeling doing
+    top maximum max minimum min average typical exact exactly"""
 )
 
 

@@ -144,6 +144,18 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "sales": ("salesperson", "sales rep", "representative", "meeting", "appointment", "buying", "purchase"),
     "battery": ("charge", "charging", "recharge", "recharging", "charged", "runtime"),
     "payload": ("load", "weight", "carry", "capacity", "heavy"),
+    "speed": (
+        "fast",
+        "faster",
+        "fastest",
+        "top speed",
+        "metres per second",
+        "meters per second",
+        "kilometres per hour",
+        "kilometers per hour",
+        "miles per hour",
+        "mph",
+    ),
     "founded": ("how old", "since when", "been around", "established", "establish"),
     "headquarters": ("head office", "based", "hq", "headquartered"),
 }
