@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from kiosk.knowledge import kinds
 from kiosk.knowledge.curated import CuratedMatcher
 from kiosk.knowledge.embed import Embedder, shared_embedder
 from kiosk.knowledge.guard import (
@@ -27,7 +28,6 @@ from kiosk.knowledge.guard import (
     unknown_names,
 )
 from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic, subject_words
-from kiosk.knowledge import kinds
 from kiosk.knowledge.synonyms import canonical, expand
 from kiosk.knowledge.text import DAYS, MONTHS, specifics
 from kiosk.llm.base import ChatMessage, LLMEngine
@@ -53,7 +53,9 @@ SMALL_TALK = re.compile(
     r"cheers|bye|goodbye|nice|cool|wow|awesome|"
     r"(you are|you're|you re|you look|you seem|you sound) (a |an |so |very |really |quite |such )*"
     r"(clever|smart|funny|cute|nice|great|amazing|good|convincing|realistic|lovely|helpful|beautiful|cool|"
-    r"awesome|brilliant|friendly|polite|pretty|fun)|i (really )?(like|love) you)\b",
+    r"awesome|brilliant|friendly|polite|pretty|fun)|i (really )?(like|love) you|"
+    r"(you have|you've got|you have got|i like|i love) (a |an |such |really |very |lovely |nice |great |your )*"
+    r"(voice|smile|face|accent|outfit|hair))\b",
     re.IGNORECASE,
 )
 
@@ -252,8 +254,12 @@ class GroundedPrompts(PromptBuilder):
             facts = [f for f in facts if subjects & canonical(content_words(expand(f)))]
         kind = answer_kind(question)
         asked = kinds.asked(question)  # "how long does the demo last" needs a fact stating a duration
+        needs = kinds.needs(question)  # "can I return something I bought online" needs a fact about online
         return any(
-            (kind is None or states_kind(f, kind)) and all(k.given.search(f) for k in asked) for f in facts
+            (kind is None or states_kind(f, kind))
+            and all(k.given.search(f) for k in asked)
+            and needs <= kinds.needs(f)
+            for f in facts
         )
 
     def unsupported_words(self, sentence: str, question: str) -> set[str]:

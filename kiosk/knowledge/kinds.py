@@ -1,4 +1,5 @@
-"""What kind of answer a question asks for ("who makes ...", "how long ...") and whether a text gives one.
+"""What kind of answer a question asks for ("who makes ...", "how long ...") and whether a text gives one,
+and the particular needs it names ("vegan", "in French") that a text must name too to answer it.
 
 A curated answer can only answer a question of a kind it gives: "who makes the tents you sell" is
 not answered by "tents are in aisle 3", nor "how long does the demo last" by "demos run every hour".
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kiosk.knowledge.text import NUMBER_WORDS
+from kiosk.knowledge.text import NUMBER_WORDS, spoken
 
 # Words a spoken question may open with before its question word ("um, excuse me, who ...").
 _OPENERS = (
@@ -101,6 +102,39 @@ KINDS = (
     ),
     Kind("reason", _ask(_OPENERS + r"why\b"), _ask(r"\b(because|since|so that|as|due to|to keep|to protect)\b")),
 )
+
+
+# Particular needs a question can add to a subject an entry is about ("does the cafe do *vegan* food",
+# "is there a tour *in French*"): an entry answers them only if its own text names one of the same group.
+# A general list (not taken from a persona).
+NEEDS = {
+    "diet": "vegan|vegetarian|veggie|gluten|halal|kosher|allergy|allergies|allergic|dairy|lactose|nut|nuts",
+    "baby": "baby changing|changing table|changing tables|breastfeeding|breast feeding|high chair|high chairs"
+    "|pram|prams|buggy|buggies|stroller|strollers|pushchair|pushchairs",
+    "fitting": "changing room|changing rooms|fitting room|fitting rooms",
+    "animals": "dog|dogs|pet|pets",
+    "holidays": "bank holiday|bank holidays|public holiday|public holidays|christmas|easter|new year|boxing day",
+    "delivery": "delivery|deliveries|deliver|delivered|shipping|ship it|post it",
+    "finance": "instalment|instalments|installment|installments|finance|monthly payments|pay later|klarna"
+    "|split the payment|split payment|split the bill|split it",
+    "cash machine": "cash machine|cashpoint|atm|cashback|cash back",
+    "language": "in french|in german|in spanish|in italian|in chinese|in mandarin|in japanese|in dutch"
+    "|in polish|in arabic|in portuguese|in russian|in english|in another language|in other languages"
+    "|sign language|braille|subtitles|audio guide|audio guides|audioguide|hearing loop|large print",
+    "private": "private|exclusive|vip",
+    "own food": "own food|own drinks?|own sandwich(es)?|own lunch|packed lunch(es)?|picnic",
+    "refund": "refund|refunds|money back|cancel|cancellation",
+    "wifi": "wifi|wi fi|internet|password",
+    "smoking": "smoke|smoking|vape|vaping",
+    "online": "online|website|web site|app|internet",
+}
+_NEEDS = {group: re.compile(rf"\b({phrases})\b") for group, phrases in NEEDS.items()}
+
+
+def needs(text: str) -> set[str]:
+    """The particular needs (``NEEDS`` groups) ``text`` names."""
+    plain = spoken(text)
+    return {group for group, pattern in _NEEDS.items() if pattern.search(plain)}
 
 
 def asked(question: str) -> list[Kind]:

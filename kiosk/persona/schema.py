@@ -33,9 +33,11 @@ class Style(Section):
 class QA(Section):
     questions: list[str] = Field(
         min_length=1,
-        description="Ways visitors ask this question, matched by meaning, not exact words. Give several (3 to 8: "
-        "short and long, everyday words, the names visitors use): the more ways, the more questions find the "
-        "answer. A question about something only another entry or fact names is not matched to this one.",
+        description="Ways visitors ask this question, matched by meaning, not exact words. Give several (the "
+        "examples have 8 to 14: short and long, everyday words like 'loo', the names visitors use, the things "
+        "they bring along): the more ways, the more questions find the answer. A question about something only "
+        "another entry or fact names, or asking what the answer does not say ('who makes ...', 'how long ...', "
+        "'vegan', 'in French'), is not matched to this one.",
     )
     answer: str = Field(min_length=1, description="The exact answer to speak, word for word.")
 

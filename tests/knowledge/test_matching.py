@@ -9,12 +9,16 @@ Question sets (all written by hand, spoken style):
 * *-heldout2.toml: written after that rework and run once (91.1% right, 13/53 others matched); then
   dev data for the near-miss checks (NEAR_MISSES, time/price of another subject) in curated.py;
 * *-heldout3.toml: written before the near-miss checks, run once before (89.4% right, 0 wrong, 28/68
-  others matched) and once after them (89.4%, 0 wrong, 20/68), never used to tune: the honest figure.
+  others matched) and once after them (89.4%, 0 wrong, 20/68);
+* *-heldout4.toml and *-heldout5.toml: written blind by a separate session that read only the persona
+  files. Both were run once on the matcher as it was before the answer-kind, particular-need and
+  landmark checks and the extra phrasings (set 4: 90.7% right, 0 wrong, 14/67 others matched; set 5:
+  89.4%, 0, 14/63). Set 4's failures were then looked at (dev data); set 5 stayed sealed until the end:
+  97.9% right, 0 wrong, 6/63 others matched. That is the honest figure.
 
 Three measures: paraphrases matched to their entry (of the curated questions), paraphrases matched to
 a wrong entry, and other questions (off-topic, near-misses, facts, declined topics) matched to any
-entry. The floors are the measured figures with a little slack, so a regression fails. The issue's
-target (>= 95% right, < 2% wrong) is met on the question files, not on the held-out sets.
+entry. The floors are the measured figures with a little slack, so a regression fails.
 """
 
 from __future__ import annotations
@@ -48,12 +52,14 @@ def _score(prompts: GroundedPrompts, path: Path) -> tuple[int, int, int, int, in
 
 # (question files, min share right, max share matched to a wrong entry, max share of others matched)
 SETS = {
-    "question-files": (question_file, 0.96, 0.01, 0.03),  # measured 97.6%, 0%, 1/52
-    "dev+sealed": (lambda name: [DATA / f"{name}-dev.toml", DATA / f"{name}-sealed.toml"], 0.89, 0.01, 0.02),
-    # measured 78/86 (90.7%), 0, 0/33
-    "heldout": (lambda name: DATA / f"{name}-heldout.toml", 0.89, 0.01, 0.09),  # 90.4%, 0, 4/58
-    "heldout2": (lambda name: DATA / f"{name}-heldout2.toml", 0.90, 0.01, 0.15),  # 91.1%, 0, 7/53
-    "heldout3": (lambda name: DATA / f"{name}-heldout3.toml", 0.88, 0.01, 0.31),  # 89.4%, 0, 20/68
+    "question-files": (question_file, 0.98, 0.01, 0.02),  # measured 100%, 0%, 0/52
+    "dev+sealed": (lambda name: [DATA / f"{name}-dev.toml", DATA / f"{name}-sealed.toml"], 0.94, 0.01, 0.02),
+    # measured 83/86 (96.5%), 0, 0/33
+    "heldout": (lambda name: DATA / f"{name}-heldout.toml", 0.97, 0.01, 0.06),  # 100%, 0, 2/58
+    "heldout2": (lambda name: DATA / f"{name}-heldout2.toml", 0.94, 0.01, 0.08),  # 95.6%, 0, 3/53
+    "heldout3": (lambda name: DATA / f"{name}-heldout3.toml", 0.96, 0.01, 0.10),  # 98.1%, 0, 5/68
+    "heldout4": (lambda name: DATA / f"{name}-heldout4.toml", 0.97, 0.01, 0.10),  # 99.1%, 0, 5/67
+    "heldout5": (lambda name: DATA / f"{name}-heldout5.toml", 0.95, 0.01, 0.12),  # 97.9%, 0, 6/63
 }
 
 
