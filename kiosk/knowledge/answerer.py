@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -29,11 +29,17 @@ from kiosk.knowledge.guard import (
 )
 from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic, subject_words
 from kiosk.knowledge.synonyms import canonical, expand
-from kiosk.knowledge.text import DAYS, MONTHS, specifics
+from kiosk.knowledge.text import DAYS, MONTHS, specifics, unsupported
 from kiosk.llm.base import ChatMessage, LLMEngine
 from kiosk.llm.prompt import PromptBuilder
 from kiosk.persona.schema import Persona
 
+# Words of a specific's unit ("second *floor*", "9 *pm*"): they say nothing about what it belongs to.
+_UNITS = {
+    "floor", "level", "aisle", "hall", "room", "stand", "pound", "dollar", "euro", "pence", "cent", "percent",
+    "minut", "hour", "day", "week", "month", "year", "am", "pm", "kilogram", "kilo", "metr", "meter", "second",
+    "first", "ground", "third", "number", "time", "every", "up", "until", "from", "free", "open", "clos", "shut",
+}
 DECLINE_MIN = 0.60
 FACT_MIN = 0.35  # a fact this similar is worth showing the model
 FACTS_SHOWN = 3
@@ -169,6 +175,11 @@ class GroundedPrompts(PromptBuilder):
         self._vocabulary = set().union(
             *(content_words(expand(t)) for t in known), content_words(persona.name)
         )
+        # Each text stating specifics, with the words saying what it is about (for ``misattributed``).
+        sources = [*knowledge.facts, *(qa.answer for qa in knowledge.qa)]
+        self._stated = [(specifics(t), canonical(content_words(expand(t))) - _UNITS) for t in sources]
+        spread = Counter(w for _, ws in self._stated for w in ws)
+        self._about = {w for w, n in spread.items() if n < max(3, len(sources) // 3)}  # not the venue's name
         self._system = grounded_system_prompt(persona)
         self._style_words = content_words(self._system + " " + persona.greeting)
         self._names = known_words(*known, persona.name, persona.greeting, self._system, DAYS_AND_MONTHS)
@@ -269,6 +280,20 @@ class GroundedPrompts(PromptBuilder):
         extra = said - self._vocabulary - self._style_words - content_words(expand(question))
         return extra if len(extra) >= 3 and len(extra) > 0.4 * len(said) else set()
 
+    def misattributed(self, sentence: str, question: str) -> set[str]:
+        """Specifics ``sentence`` states about something no text stating them is about: "the cafe is on
+        the second floor" when only the Lighthouse gallery is (seen in a soak run). Only checked when the
+        sentence names something the persona's texts talk about."""
+        about = canonical(subject_words(expand(sentence))) & self._about
+        if not about:
+            return set()
+        out: set[str] = set()
+        for specific in unsupported(sentence, specifics(question)):
+            stating = [words for found, words in self._stated if specific in found]
+            if stating and not any(about & words for words in stating):
+                out.add(specific)
+        return out
+
     def unknown_subjects(self, question: str) -> set[str]:
         """Words naming what the question is about that appear nowhere in the persona's knowledge."""
         return canonical(subject_words(question)) - canonical(self._vocabulary)
@@ -310,7 +335,8 @@ def grounded_system_prompt(persona: Persona) -> str:
 class GuardedLLM:
     """Wraps an LLM engine: each sentence is checked before it is passed on.
 
-    A sentence stating a specific the facts do not (a number, time, day, price), repeating the
+    A sentence stating a specific the facts do not (a number, time, day, price), or one they state
+    only about something else ("the cafe is on the second floor": the gallery is), repeating the
     instructions, or saying it does not know ends the answer there; if nothing was said yet, the most
     relevant fact or the unknown line is said instead. Costs the first sentence's generation time.
     """
@@ -344,6 +370,8 @@ class GuardedLLM:
                 return "leak"
             if invented(sentence, plan.allowed) or unknown_names(sentence, plan.names):
                 return "invented"
+            if prompts.misattributed(sentence, plan.question):
+                return "misattributed"
             if plan.topic and not said and not canonical(content_words(expand(sentence))) & plan.topic:
                 return "off topic"
             if plan.topic and prompts.unsupported_words(sentence, plan.question):
