@@ -229,7 +229,30 @@ def read_persona(text: str, path: Path) -> Loaded:
             f"written for schema_version {migrated_from}; read as version {SCHEMA_VERSION}. "
             f"To update it, compare with `kiosk persona new` and set schema_version = {SCHEMA_VERSION}."
         )
+    notices += matching_notes(persona)
     return Loaded(persona, path, notices)
+
+
+def matching_notes(persona: Persona) -> list[str]:
+    """Advice on the curated entries' phrasings: few phrasings miss visitors' wordings, and a phrasing
+    in two entries makes both less sure (neither answer is given for it)."""
+    notes: list[str] = []
+    owners: dict[str, list[int]] = {}
+    for number, qa in enumerate(persona.knowledge.qa, start=1):
+        if len(qa.questions) < 3:
+            notes.append(
+                f"knowledge.qa entry {number} ({qa.questions[0]!r}) has {len(qa.questions)} phrasing(s): "
+                "add more ways visitors ask it (the examples have 8 to 14), or it will often be missed"
+            )
+        for question in qa.questions:
+            key = " ".join(re.findall(r"[a-z0-9]+", question.lower()))
+            if number not in owners.setdefault(key, []):
+                owners[key].append(number)
+    for question, numbers in owners.items():
+        if len(numbers) > 1:
+            listed = " and ".join(str(n) for n in numbers)
+            notes.append(f"the phrasing {question!r} is in knowledge.qa entries {listed}: keep it in one only")
+    return notes
 
 
 def parse_persona(text: str, path: Path) -> Persona:
