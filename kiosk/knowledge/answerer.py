@@ -27,7 +27,7 @@ from kiosk.knowledge.guard import (
     sentences,
     unknown_names,
 )
-from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic, subject_words
+from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic, stem, subject_words
 from kiosk.knowledge.synonyms import canonical, expand
 from kiosk.knowledge.text import DAYS, MONTHS, specifics, unsupported
 from kiosk.llm.base import ChatMessage, LLMEngine
@@ -40,6 +40,7 @@ _UNITS = {
     "minut", "hour", "day", "week", "month", "year", "am", "pm", "kilogram", "kilo", "metr", "meter", "second",
     "first", "ground", "third", "number", "time", "every", "up", "until", "from", "free", "open", "clos", "shut",
 }
+_CALENDAR = {stem(w) for w in (*DAYS, *MONTHS)} | {stem(w + "s") for w in DAYS}
 DECLINE_MIN = 0.60
 FACT_MIN = 0.35  # a fact this similar is worth showing the model
 FACTS_SHOWN = 3
@@ -280,15 +281,15 @@ class GroundedPrompts(PromptBuilder):
         extra = said - self._vocabulary - self._style_words - content_words(expand(question))
         return extra if len(extra) >= 3 and len(extra) > 0.4 * len(said) else set()
 
-    def misattributed(self, sentence: str, question: str) -> set[str]:
+    def misattributed(self, sentence: str) -> set[str]:
         """Specifics ``sentence`` states about something no text stating them is about: "the cafe is on
         the second floor" when only the Lighthouse gallery is (seen in a soak run). Only checked when the
         sentence names something the persona's texts talk about."""
-        about = canonical(subject_words(expand(sentence))) & self._about
+        about = canonical(subject_words(expand(sentence))) & self._about - _CALENDAR
         if not about:
             return set()
         out: set[str] = set()
-        for specific in unsupported(sentence, specifics(question)):
+        for specific in unsupported(sentence, set()):  # the visitor's own "on Sunday" too: it is claimed
             stating = [words for found, words in self._stated if specific in found]
             if stating and not any(about & words for words in stating):
                 out.add(specific)
@@ -370,7 +371,7 @@ class GuardedLLM:
                 return "leak"
             if invented(sentence, plan.allowed) or unknown_names(sentence, plan.names):
                 return "invented"
-            if prompts.misattributed(sentence, plan.question):
+            if prompts.misattributed(sentence):
                 return "misattributed"
             if plan.topic and not said and not canonical(content_words(expand(sentence))) & plan.topic:
                 return "off topic"

@@ -56,10 +56,13 @@ def test_supported_sentences_pass_and_a_later_invention_ends_the_answer(
 def test_a_specific_of_something_else_is_never_spoken(grounded: dict[str, GroundedPrompts]) -> None:
     # "second floor" is a fact, but of the Lighthouse gallery, not of the cafe (seen in a soak run)
     museum = grounded["museum-greeter"]
-    assert museum.misattributed("The cafe is on the second floor.", "is the cafe upstairs") == {"2"}
-    assert museum.misattributed("The Galley closes at 6 pm.", "when does the cafe close") == {"6"}
-    assert not museum.misattributed("The lighthouse lens is on the second floor.", "where is the lens")
-    assert not museum.misattributed("It is on the second floor.", "where is the lighthouse lens")
+    assert museum.misattributed("The cafe is on the second floor.") == {"2"}
+    assert museum.misattributed("The Galley closes at 6 pm.") == {"6"}
+    assert not museum.misattributed("The lighthouse lens is on the second floor.")
+    assert not museum.misattributed("It is on the second floor.")
+    # the visitor's own "Sunday" is claimed too: the hours are the museum's, not the gift shop's
+    assert museum.misattributed("The gift shop is open on Sunday.") == {"sunday"}
+    assert not museum.misattributed("Yes, the museum is open on Sunday.")
     answer = _answer(museum, "can I get food upstairs", ["The Galley cafe ", "is on the second floor."])
     assert "second" not in answer
 
