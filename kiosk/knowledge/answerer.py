@@ -270,7 +270,7 @@ class GroundedPrompts(PromptBuilder):
         return any(
             (kind is None or states_kind(f, kind))
             and all(k.given.search(f) for k in asked)
-            and needs <= kinds.needs(f)
+            and needs <= kinds.meets(f)
             for f in facts
         )
 

@@ -55,8 +55,8 @@ def _wordset(text: str) -> frozenset[str]:
 # Everyday English words that say how or when something is asked, not what about: they never make a
 # question "about something else". A general list (not taken from any persona).
 COMMON = _wordset(
-    """able about above across after again against ago all almost alone along already always among another
-    answer anyone anything anyway anywhere around ask asked asking available away back bad be because become
+    """able about above across actually after again against ago all almost alone along already always among another
+    answer anyone anything anyway anywhere around ask asked asking available away back bad basically be because become
     becomes before begin behind being below best better between big bit both bought bring bringing
     brought buy buying call called came can cannot certain change check come comes coming could day
     days different do does doing done down drop dropping during each easy either else end enough
@@ -74,7 +74,9 @@ COMMON = _wordset(
     things think though through till time times today together tomorrow tonight too top try trying
     turn under until up use used using usually very wait want wanted wants way ways well went what
     whatever when where whether which while who whole why will wish with within without wonder work
-    working would yes yet yourself yourselves""",
+    working would yes yet yourself yourselves
+    mum mom mother dad father husband wife partner nephew niece grandma grandmother grandad grandfather granny
+    grandparents friend friends brother sister boyfriend girlfriend son daughter aunt uncle cousin""",
 )
 # Opening and closing are what a question is about ("is the gift shop open"): never ignored.
 _HOURS = {"open", "opens", "opening", "close", "closes", "closing", "closed", "shut", "shuts"}
@@ -102,7 +104,7 @@ _TIME_SAID = re.compile(
 # A question or request, as opposed to a remark ("hi there, nice stand").
 _ASKS = re.compile(
     r"\b(what|where|when|how|who|which|why|can|could|do|does|did|is|are|will|would|should|may|have|has|"
-    r"need|want|looking|tell me)\b",
+    r"need|want|looking|tell me|picking up|collecting|here to|here for|after|trying to|like to)\b",
     re.IGNORECASE,
 )
 _SMALL_TALK = re.compile(
@@ -219,7 +221,7 @@ class CuratedMatcher:
         self.settings = settings or MatchSettings()
         self.answers = [answer for _, answer in entries]
         self._gives = [{k.name for k in kinds.KINDS if kinds.gives(a, p, k)} for p, a in entries]
-        self._needs = [set().union(*(kinds.needs(t) for t in [*p, a])) for p, a in entries]
+        self._needs = [set().union(*(kinds.meets(t) for t in [*p, a])) for p, a in entries]
         self.count = len(entries)
         owner: list[int] = []
         texts: list[str] = []
@@ -378,8 +380,22 @@ class CuratedMatcher:
         return Hit(c.index, c.score, c.runner_up) if c is not None and why is None else None
 
     def explain(self, question: str) -> tuple[Candidate | None, str | None]:
-        """The best entry and why it is not a match (None: it is)."""
-        found = self.candidate(question)
+        """The best entry and why it is not a match (None: it is).
+
+        A question told with its circumstances first ("we've just come off the train with our cases, can
+        we leave them here") that is not a clear match is tried again on its question clause alone; what
+        it asks for (a kind of answer, a particular need) is still checked on all of it."""
+        c, why = self._explain(question, question)
+        if why in _UNSURE:
+            clause = question_clause(question)
+            if clause is not None:
+                found, reason = self._explain(clause, question)
+                if reason is None:
+                    return found, None
+        return c, why
+
+    def _explain(self, text: str, question: str) -> tuple[Candidate | None, str | None]:
+        found = self.candidate(text)
         if found is None:
             return None, "no entries"
         c, vector = found
@@ -406,7 +422,7 @@ class CuratedMatcher:
             return c, "no price in the answer"
         if _TIME_ASKED.search(question) and not _TIME_SAID.search(answer):
             return c, "no time in the answer"
-        subjects = set(self._subjects(question)) - self._venue
+        subjects = set(self._subjects(text)) - self._venue
         if subjects & self._landmarks[c.index] and not (subjects & self._asked[c.index]) - _PLACES:
             return c, "about something the answer only mentions"  # "is there a gift shop": "cafe ... by the gift shop"
         missing = kinds.needs(question) - self._needs[c.index]
@@ -418,6 +434,23 @@ class CuratedMatcher:
         uncovered = self._uncovered[c.index]
         if len(uncovered) and float((self._facts[uncovered] @ vector).max()) >= c.similarity + s.fact_margin:
             return c, "a fact matches better"
-        if self.near_miss(question, c.index, vector) is not None:
+        if self.near_miss(text, c.index, vector) is not None:
             return c, "a different ask about the same thing"
         return c, None
+
+
+_UNSURE = {"score", "new words, small margin", "other entries' words, small margin"}
+_CLAUSE_START = re.compile(
+    r"\b(where|what|when|how|who|which|why|can|could|may|is there|are there|do you|does|will|have you|should)\b"
+)
+
+
+def question_clause(question: str) -> str | None:
+    """The question after what a visitor tells first ("my mum is in a wheelchair, can she get to all the
+    floors" -> "can she get to all the floors"); None when nothing (3 words or more) comes before it."""
+    plain = spoken(question)
+    for match in _CLAUSE_START.finditer(plain):
+        if len(plain[: match.start()].split()) >= 3:
+            clause = plain[match.start() :]
+            return clause if len(clause.split()) >= 3 else None
+    return None

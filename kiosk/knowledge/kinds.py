@@ -109,8 +109,8 @@ KINDS = (
 # A general list (not taken from a persona).
 NEEDS = {
     "diet": "vegan|vegetarian|veggie|gluten|halal|kosher|allergy|allergies|allergic|dairy|lactose|nut|nuts",
-    "baby": "baby changing|changing table|changing tables|breastfeeding|breast feeding|high chair|high chairs"
-    "|pram|prams|buggy|buggies|stroller|strollers|pushchair|pushchairs",
+    "baby": "baby changing|changing table|changing tables|breastfeeding|breast feeding|high chair|high chairs",
+    "pushchair": "pram|prams|buggy|buggies|stroller|strollers|pushchair|pushchairs",
     "fitting": "changing room|changing rooms|fitting room|fitting rooms",
     "animals": "dog|dogs|pet|pets",
     "holidays": "bank holiday|bank holidays|public holiday|public holidays|christmas|easter|new year|boxing day",
@@ -128,13 +128,22 @@ NEEDS = {
     "smoking": "smoke|smoking|vape|vaping",
     "online": "online|website|web site|app|internet",
 }
+# Needs an answer meets without naming them: step-free access is what a pushchair needs.
+MET_BY = {"pushchair": "step free|wheelchairs?|accessible|lifts?|ramps?"}
 _NEEDS = {group: re.compile(rf"\b({phrases})\b") for group, phrases in NEEDS.items()}
+_MET = {group: re.compile(rf"\b({NEEDS[group]}|{phrases})\b") for group, phrases in MET_BY.items()}
 
 
 def needs(text: str) -> set[str]:
     """The particular needs (``NEEDS`` groups) ``text`` names."""
     plain = spoken(text)
     return {group for group, pattern in _NEEDS.items() if pattern.search(plain)}
+
+
+def meets(text: str) -> set[str]:
+    """The particular needs an answer or staff phrasing ``text`` speaks to (named, or ``MET_BY``)."""
+    plain = spoken(text)
+    return needs(text) | {group for group, pattern in _MET.items() if pattern.search(plain)}
 
 
 def asked(question: str) -> list[Kind]:
