@@ -69,7 +69,7 @@ COMMON = _wordset(
     onto open other others our out outside over own part particular people person pick place plan
     possible pretty probably quick quickly quite rather ready real really right round said same say
     saying says see seem seen sell selling sells send sending sent set should show shown side since
-    small so some someone something sometimes somewhere soon sorry start started stay staying stays
+    small so some someone something sometimes somewhere soon sorry start started stay staying stays straight
     still stuff such suppose sure take taken taking talk tell than them themselves then there thing
     things think though through till time times today together tomorrow tonight too top try trying
     turn under until up use used using usually very wait want wanted wants way ways well went what
@@ -86,7 +86,8 @@ _IGNORED = (_IGNORED | {d + "s" for d in DAYS}) - _HOURS
 # "How much is ..." wants a price; "what time ..." wants a time. The entry's answer must state one.
 _PRICE_ASKED = re.compile(
     r"\b(price|prices|cost|costs|costing|fee|fees|expensive|cheap)\b"
-    r"|\bhow much (is|are|for|to|does|do|will|would)\b|\b(is there a|do you|what do you|any) charge\b|\bcharge for\b",
+    r"|\bhow much (is|are|for|to|does|do|will|would)\b|\b(is there a|do you|what do you|any) charge\b|\bcharge for\b"
+    r"|\bfree or\b|\bor (is it|is there a) (free|charge)\b|\b(have|need) to pay\b|\bpay for (it|the|parking)\b",
     re.IGNORECASE,
 )
 _PRICE_SAID = re.compile(r"[£$€]|\b(pounds?|dollars?|euros?|pence|cents?|free|percent)\b", re.IGNORECASE)
