@@ -80,7 +80,9 @@ _KINDS = {
         ),
     ),
     "price": (
-        re.compile(r"\b(how much|price|prices|cost|costs|fee|fees|charge)\b", re.IGNORECASE),
+        re.compile(
+            r"\b(how much|price|prices|cost|costs|fee|fees|charge)\b|" + kinds.PRICE_ASKED.pattern, re.IGNORECASE
+        ),
         re.compile(r"[£$€]|\b(pounds?|dollars?|euros?|pence|cents?|free|price|cost)\b", re.IGNORECASE),
     ),
 }
@@ -236,7 +238,7 @@ class GroundedPrompts(PromptBuilder):
             return Decision("curated", knowledge.qa[hit.index].answer, hit.index, hit.score)
         if self._declined(question):
             return Decision("decline", knowledge.decline_line)
-        if is_venue_question(question) and not self._covered(question):
+        if (is_venue_question(question) or kinds.asked(question)) and not self._covered(question):
             return Decision("unknown", knowledge.unknown_line)
         if self.unknown_subjects(question) and not SMALL_TALK.search(question):
             return Decision("unknown", knowledge.unknown_line)  # about something the file never mentions

@@ -69,7 +69,7 @@ COMMON = _wordset(
     onto open other others our out outside over own part particular people person pick place plan
     possible pretty probably quick quickly quite rather ready real really right round said same say
     saying says see seem seen sell selling sells send sending sent set should show shown side since
-    small so some someone something sometimes somewhere soon sorry start started stay staying stays straight
+    small so some someone something sometimes somewhere soon sorry start started stay staying stays straight warm
     still stuff such suppose sure take taken taking talk tell than them themselves then there thing
     things think though through till time times today together tomorrow tonight too top try trying
     turn under until up use used using usually very wait want wanted wants way ways well went what
@@ -84,12 +84,6 @@ _IGNORED = STOP | GENERIC | COMMON | set(NUMBER_WORDS) | set(ORDINALS) | set(MON
 _IGNORED = (_IGNORED | {d + "s" for d in DAYS}) - _HOURS
 
 # "How much is ..." wants a price; "what time ..." wants a time. The entry's answer must state one.
-_PRICE_ASKED = re.compile(
-    r"\b(price|prices|cost|costs|costing|fee|fees|expensive|cheap)\b"
-    r"|\bhow much (is|are|for|to|does|do|will|would)\b|\b(is there a|do you|what do you|any) charge\b|\bcharge for\b"
-    r"|\bfree or\b|\bor (is it|is there a) (free|charge)\b|\b(have|need) to pay\b|\bpay for (it|the|parking)\b",
-    re.IGNORECASE,
-)
 _PRICE_SAID = re.compile(r"[£$€]|\b(pounds?|dollars?|euros?|pence|cents?|free|percent)\b", re.IGNORECASE)
 _TIME_ASKED = re.compile(
     r"\b(what time|how late|how early|opening (hours|times)|closing time)\b"
@@ -108,6 +102,7 @@ _ASKS = re.compile(
     r"need|want|looking|tell me|picking up|collecting|here to|here for|after|trying to|like to)\b",
     re.IGNORECASE,
 )
+_CHAT_ASK = re.compile(r"\bhow (is|are) (the show|your day|it going|things|you|business)\b|\bhow is it going\b")
 _SMALL_TALK = re.compile(
     r"^\W*(hello|hi|hey|good (morning|afternoon|evening)|how are you|thanks|thank you|bye|goodbye|nice)\b",
     re.IGNORECASE,
@@ -414,12 +409,13 @@ class CuratedMatcher:
         ):
             return c, "score"
         rest = _SMALL_TALK.sub("", question, count=1)  # "hi, what are you selling here" still asks
-        if rest != question and not (_ASKS.search(rest) and (self._subjects(question) or c.score >= s.sure)):
+        chat = _CHAT_ASK.search(spoken(rest))
+        if rest != question and (chat or not (_ASKS.search(rest) and (self._subjects(question) or c.score >= s.sure))):
             return c, "small talk"
         answer = self.answers[c.index]
-        if c.foreign and (_PRICE_ASKED.search(question) or _TIME_ASKED.search(question)):
+        if c.foreign and (kinds.PRICE_ASKED.search(question) or _TIME_ASKED.search(question)):
             return c, "the time or price of something else"  # "what time does the workshop close"
-        if _PRICE_ASKED.search(question) and not _PRICE_SAID.search(answer):
+        if kinds.PRICE_ASKED.search(question) and not _PRICE_SAID.search(answer):
             return c, "no price in the answer"
         if _TIME_ASKED.search(question) and not _TIME_SAID.search(answer):
             return c, "no time in the answer"

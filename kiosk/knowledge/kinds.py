@@ -24,6 +24,14 @@ _SIZES = r"metres?|meters?|cm|centimetres?|mm|inches|feet|foot|litres?|sizes?"
 _UNITS_OF_TIME = r"(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)"
 
 
+PRICE_ASKED = re.compile(  # "how much is ...", "is it free or do I have to pay"
+    r"\b(price|prices|cost|costs|costing|fee|fees|expensive|cheap)\b"
+    r"|\bhow much (is|are|for|to|does|do|will|would)\b|\b(is there a|do you|what do you|any) charge\b|\bcharge for\b"
+    r"|\bfree or\b|\bor (is it|is there a) (free|charge)\b|\b(have|need) to pay\b|\bpay for (it|the|parking)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -127,6 +135,10 @@ NEEDS = {
     "wifi": "wifi|wi fi|internet|password",
     "smoking": "smoke|smoking|vape|vaping",
     "online": "online|website|web site|app|internet",
+    "equipment": "tripod|tripods|selfie stick|selfie sticks|monopod|drone|drones|lighting rig",
+    "electric car": "electric car|electric cars|electric vehicle|ev charger|ev charging|car charger|charging point"
+    "|charge my car",
+    "currency": "in euros|in dollars|in pounds|in us dollars|foreign currency|other currencies|currency|currencies",
 }
 # Needs an answer meets without naming them: step-free access is what a pushchair needs.
 MET_BY = {"pushchair": "step free|wheelchairs?|accessible|lifts?|ramps?"}

@@ -25,7 +25,8 @@ def _wordset(text: str) -> frozenset[str]:
 # Words too common to say anything about which entry a question means.
 STOP = _wordset(
     """a an the and or but if of to in on at by for with from into about as is are was were be been am do
-    does did can could would should will shall may might must have has had i you he she it we they me my
+    does did can could would should will shall may might must have has had i you he she it we they me my his her
+    him them its mine ours yours hers
     your our their this that these those there here what when where which who whom whose why how please
     thanks thank hi hello hey any some get got just also so not no yes too very much many more most tell
     know want need like let us one"""
@@ -40,8 +41,8 @@ GENERIC = _wordset(
     looking find buy see use go going come take put leave allowed ok okay fine able way kind type sort much
     many lot little number size people person visitor visitors place here around inside outside first start
     work works happen give say said think sure still else other another move moving run running visit get
-    store join bring keep want help price prices cost costs fee fees pay charge late early open name joke weather feel feeling doing
-    top maximum max minimum min average typical exact exactly"""
+    store join bring keep want help price prices cost costs fee fees pay charge late early open name joke feel feeling doing
+    top maximum max minimum min average typical exact exactly free"""
 )
 
 
