@@ -29,7 +29,7 @@ from kiosk.knowledge.guard import (
 )
 from kiosk.knowledge.matcher import Hit, SemanticIndex, content_words, split_topic, stem, subject_words
 from kiosk.knowledge.synonyms import canonical, expand
-from kiosk.knowledge.text import DAYS, MONTHS, specifics, unsupported
+from kiosk.knowledge.text import DAYS, MONTHS, specifics, spoken, unsupported
 from kiosk.llm.base import ChatMessage, LLMEngine
 from kiosk.llm.prompt import PromptBuilder
 from kiosk.persona.schema import Persona
@@ -205,7 +205,7 @@ class GroundedPrompts(PromptBuilder):
         )
         # Numbers may only come from facts about what was asked: "the gift shop closes at 6" must not
         # borrow the museum's closing time.
-        subjects = canonical(subject_words(question))
+        subjects = canonical(subject_words(spoken(question))) - _CALENDAR
         on_subject = [f for f in facts if subjects & canonical(content_words(expand(f)))]
         about = on_subject or facts
         allowed = set().union(
@@ -263,7 +263,7 @@ class GroundedPrompts(PromptBuilder):
         facts = [
             self.persona.knowledge.facts[i] for i, s in self.facts.top(question, FACTS_SHOWN) if s >= FACT_MIN
         ]
-        subjects = canonical(subject_words(question))
+        subjects = canonical(subject_words(spoken(question))) - _CALENDAR
         if subjects:
             facts = [f for f in facts if subjects & canonical(content_words(expand(f)))]
         kind = answer_kind(question)
@@ -299,7 +299,7 @@ class GroundedPrompts(PromptBuilder):
 
     def unknown_subjects(self, question: str) -> set[str]:
         """Words naming what the question is about that appear nowhere in the persona's knowledge."""
-        return canonical(subject_words(question)) - canonical(self._vocabulary)
+        return canonical(subject_words(spoken(question))) - canonical(self._vocabulary) - _CALENDAR
 
     def _declined(self, question: str) -> bool:
         asked = content_words(question)

@@ -76,7 +76,8 @@ COMMON = _wordset(
     whatever when where whether which while who whole why will wish with within without wonder work
     working would yes yet yourself yourselves
     mum mom mother dad father husband wife partner nephew niece grandma grandmother grandad grandfather granny
-    grandparents friend friends brother sister boyfriend girlfriend son daughter aunt uncle cousin""",
+    grandparents friend friends brother sister boyfriend girlfriend son daughter aunt uncle cousin nan nana gran
+    grandpa grandson granddaughter cos coz cause massive huge tiny everywhere everything programme program""",
 )
 # Opening and closing are what a question is about ("is the gift shop open"): never ignored.
 _HOURS = {"open", "opens", "opening", "close", "closes", "closing", "closed", "shut", "shuts"}
@@ -382,11 +383,13 @@ class CuratedMatcher:
         we leave them here") that is not a clear match is tried again on its question clause alone; what
         it asks for (a kind of answer, a particular need) is still checked on all of it."""
         c, why = self._explain(question, question)
-        if why in _UNSURE:
+        if c is not None and why in _UNSURE:
             clause = question_clause(question)
             if clause is not None:
                 found, reason = self._explain(clause, question)
-                if reason is None:
+                # the clause alone may lose what it is about ("my mum is in a wheelchair, can she get to
+                # all the galleries"): a fair match of the whole question to another entry vetoes it
+                if reason is None and found is not None and (found.index == c.index or c.score < self.settings.clear):
                     return found, None
         return c, why
 

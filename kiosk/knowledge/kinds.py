@@ -122,7 +122,9 @@ NEEDS = {
     "fitting": "changing room|changing rooms|fitting room|fitting rooms",
     "animals": "dog|dogs|pet|pets",
     "holidays": "bank holiday|bank holidays|public holiday|public holidays|christmas|easter|new year|boxing day",
-    "delivery": "delivery|deliveries|deliver|delivered|shipping|ship it|post it",
+    "delivery": "delivery|deliveries|deliver|delivered|shipping|ship it|post it|send it to|sent to my|to my house"
+    "|home delivery",
+    "rental": "hire|hire out|hiring|rent|rental|renting",
     "finance": "instalment|instalments|installment|installments|finance|monthly payments|pay later|klarna"
     "|split the payment|split payment|split the bill|split it",
     "cash machine": "cash machine|cashpoint|atm|cashback|cash back",
@@ -141,7 +143,7 @@ NEEDS = {
     "currency": "in euros|in dollars|in pounds|in us dollars|foreign currency|other currencies|currency|currencies",
 }
 # Needs an answer meets without naming them: step-free access is what a pushchair needs.
-MET_BY = {"pushchair": "step free|wheelchairs?|accessible|lifts?|ramps?"}
+MET_BY = {"pushchair": "step free|wheelchairs?|accessible|lifts?|ramps?", "rental": "borrow|borrowed|lend|loan"}
 _NEEDS = {group: re.compile(rf"\b({phrases})\b") for group, phrases in NEEDS.items()}
 _MET = {group: re.compile(rf"\b({NEEDS[group]}|{phrases})\b") for group, phrases in MET_BY.items()}
 

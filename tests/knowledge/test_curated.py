@@ -112,3 +112,20 @@ def test_answer_kinds() -> None:
     assert kinds.gives("Tours last about 45 minutes.", [], tour)
     assert not kinds.gives("Demos run every hour on the hour.", [], tour)
     assert kinds.gives("Demos run every hour on the hour.", ["How long is the demo?"], tour)
+
+
+def test_question_clause_after_what_visitors_tell_first() -> None:
+    from kiosk.knowledge.curated import question_clause
+
+    assert question_clause("my mum's in a wheelchair, can she get to all the floors") == (
+        "can she get to all the floors"
+    )
+    assert question_clause("we've been walking all morning where can we get a sandwich") == (
+        "where can we get a sandwich"
+    )
+    assert question_clause("where is the cafe") is None  # nothing told first
+    assert question_clause("we came by car where") is None  # too short to stand alone
+
+
+def test_a_question_told_with_circumstances_first(matcher: CuratedMatcher) -> None:
+    assert _matched(matcher, "we've been on our feet all morning with the kids, where can we get a coffee") == 3
