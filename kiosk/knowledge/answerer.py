@@ -19,6 +19,7 @@ from kiosk.knowledge import kinds
 from kiosk.knowledge.curated import CuratedMatcher
 from kiosk.knowledge.embed import Embedder, shared_embedder
 from kiosk.knowledge.guard import (
+    denies,
     invented,
     is_manipulation,
     known_words,
@@ -375,6 +376,8 @@ class GuardedLLM:
                 return "invented"
             if prompts.misattributed(sentence):
                 return "misattributed"
+            if plan.fallback != unknown and denies(sentence, plan.fallback):
+                return "denies the fact"
             if plan.topic and not said and not canonical(content_words(expand(sentence))) & plan.topic:
                 return "off topic"
             if plan.topic and prompts.unsupported_words(sentence, plan.question):

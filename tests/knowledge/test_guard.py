@@ -100,3 +100,15 @@ def test_a_fact_listing_several_prices_allows_only_the_one_asked_about():
     assert specifics_for("how much is it for adults", fact) == {"12"}
     assert specifics_for("How much are tickets?", fact) == {"12", "6"}
     assert specifics_for("When do you open?", "We are open from 9 am to 5 pm.") == {"9", "5"}
+
+
+def test_a_denial_of_the_fact_is_replaced_by_the_fact(grounded: dict[str, GroundedPrompts]) -> None:
+    from kiosk.knowledge.guard import denies
+
+    parking = "Customer parking is free for 2 hours behind the store."
+    assert denies("No, there is not a car park for customers.", parking)
+    assert not denies("Yes, customer parking is behind the store.", parking)
+    assert not denies("Not in the Shipwrecks exhibition.", "Photos are allowed except in the Shipwrecks exhibition.")
+    retail = grounded["retail-assistant"]
+    answer = _answer(retail, "is there a car park for customers", ["No, there is not a car park for customers."])
+    assert answer == parking
