@@ -83,6 +83,7 @@ COMMON = _wordset(
 _HOURS = {"open", "opens", "opening", "close", "closes", "closing", "closed", "shut", "shuts"}
 _IGNORED = STOP | GENERIC | COMMON | set(NUMBER_WORDS) | set(ORDINALS) | set(MONTHS) | set(DAYS)
 _IGNORED = (_IGNORED | {d + "s" for d in DAYS}) - _HOURS
+_IGNORED_STEMS = {stem(w) for w in _IGNORED} - {stem(w) for w in _HOURS}
 
 # "How much is ..." wants a price; "what time ..." wants a time. The entry's answer must state one.
 _PRICE_SAID = re.compile(r"[£$€]|\b(pounds?|dollars?|euros?|pence|cents?|free|percent)\b", re.IGNORECASE)
@@ -149,6 +150,7 @@ NEAR_MISSES = (
     "how much does thing weigh",
     "is there a video online",
     "can I smoke here",
+    "can you recommend a thing near here",
     "where is lost property",
 )
 _MASK = "thing"
@@ -158,6 +160,12 @@ _LANDMARK = re.compile(
 )
 
 
+
+
+def _canonical(word: str) -> str:
+    """A word's synonym group ("tonne" -> "payload"), else its stem's ("tonnes" -> ...), else the stem."""
+    group = canonical({word})
+    return next(iter(group)) if group != {word} else next(iter(canonical({stem(word)})))
 
 
 _PHRASES = [(re.compile(rf"\b{re.escape(w)}\b"), c) for c, ws in GROUPS.items() for w in ws if " " in w]
@@ -286,8 +294,8 @@ class CuratedMatcher:
         out: dict[str, str] = {}
         plain = spoken(text)
         for word in words(_join_phrases(plain) + (" " + plain if known else "")):
-            if word not in _IGNORED and not word[0].isdigit():
-                out.setdefault(next(iter(canonical({stem(word)}))), word)
+            if word not in _IGNORED and stem(word) not in _IGNORED_STEMS and not word[0].isdigit():
+                out.setdefault(_canonical(word), word)
         return out
 
     @staticmethod
@@ -353,7 +361,9 @@ class CuratedMatcher:
         novel: list[frozenset[str]] = []
         for index in range(self.count):
             foreign.append(
-                frozenset(w for w in asked if w in self._known and w not in self._words[index] | self._venue)
+                frozenset(
+                    w for w in asked if w in self._known and w not in self._words[index] | self._venue | _PLACES
+                )
             )
             if close is not None and len(self._said[index]):
                 nearest = close[:, self._said[index]].max(axis=1)

@@ -105,7 +105,10 @@ KINDS = (
     ),
     Kind(
         "type",
-        _ask(r"\b(what|which) (kind|kinds|type|types|sort|sorts|brand|brands|make|model|models) of\b|\bwhat brand\b"),
+        _ask(
+            r"\b(what|which) (kind|kinds|type|types|sort|sorts|brand|brands|make|model|models) of"
+            r"(?! (battery life|life|time|price|money|speed|range|size|weight|load)\b)\b|\bwhat brand\b"
+        ),
         _ask(r"\b(kinds|types|range|models|brands|including|such as)\b"),
     ),
     Kind("reason", _ask(_OPENERS + r"why\b"), _ask(r"\b(because|since|so that|as|due to|to keep|to protect)\b")),
