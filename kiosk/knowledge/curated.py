@@ -423,7 +423,7 @@ class CuratedMatcher:
             return c, "score"
         rest = _SMALL_TALK.sub("", question, count=1)  # "hi, what are you selling here" still asks
         chat = _CHAT_ASK.search(spoken(rest))
-        if rest != question and (chat or not (_ASKS.search(rest) and (self._subjects(question) or c.score >= s.sure))):
+        if rest != question and (chat or not (_ASKS.search(rest) or (self._subjects(rest) and c.score >= s.sure))):
             return c, "small talk"
         answer = self.answers[c.index]
         if c.foreign and (kinds.PRICE_ASKED.search(question) or _TIME_ASKED.search(question)):
