@@ -89,6 +89,11 @@ _KINDS = {
 }
 
 
+def asked_subjects(question: str) -> set[str]:
+    """What a question is about, as said ("excuse me", "it's" dropped), days and months left out."""
+    return canonical(subject_words(spoken(question))) - _CALENDAR
+
+
 def answer_kind(question: str) -> str | None:
     """'time' or 'price' when the question can only be answered by a time or a price."""
     for kind, (asked, _) in _KINDS.items():
@@ -206,7 +211,7 @@ class GroundedPrompts(PromptBuilder):
         )
         # Numbers may only come from facts about what was asked: "the gift shop closes at 6" must not
         # borrow the museum's closing time.
-        subjects = canonical(subject_words(spoken(question))) - _CALENDAR
+        subjects = asked_subjects(question)
         on_subject = [f for f in facts if subjects & canonical(content_words(expand(f)))]
         about = on_subject or facts
         allowed = set().union(
@@ -264,7 +269,7 @@ class GroundedPrompts(PromptBuilder):
         facts = [
             self.persona.knowledge.facts[i] for i, s in self.facts.top(question, FACTS_SHOWN) if s >= FACT_MIN
         ]
-        subjects = canonical(subject_words(spoken(question))) - _CALENDAR
+        subjects = asked_subjects(question)
         if subjects:
             facts = [f for f in facts if subjects & canonical(content_words(expand(f)))]
         kind = answer_kind(question)
@@ -300,7 +305,7 @@ class GroundedPrompts(PromptBuilder):
 
     def unknown_subjects(self, question: str) -> set[str]:
         """Words naming what the question is about that appear nowhere in the persona's knowledge."""
-        return canonical(subject_words(spoken(question))) - canonical(self._vocabulary) - _CALENDAR
+        return asked_subjects(question) - canonical(self._vocabulary)
 
     def _declined(self, question: str) -> bool:
         asked = content_words(question)
